@@ -1,0 +1,222 @@
+"""The ``govern`` command: check templates, list rules, write reports.
+
+Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 bad input or usage. Errors are one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from governance import __version__
+from governance.model import Severity
+from governance.policy import Policy, PolicyError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+#: ``govern report <kind>`` and ``govern prices`` are provided by these modules, each exposing
+#: ``add_arguments(parser)`` and ``run(args) -> int``.
+REPORT_COMMANDS = {
+    "compliance": (
+        "reports.compliance.cli",
+        "compliance report for auditors (html, json, sarif, junit, csv)",
+    ),
+    "cost": ("reports.cost.cli", "before/after cost report for finance (html, json, csv)"),
+}
+PRICES_MODULE = "reports.cost.prices_cli"
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration: printed as one line, exit code 2."""
+
+
+def load_policy(args: argparse.Namespace) -> Policy:
+    """The policy from ``--config`` (a cdk.json), for ``--env`` / ``--profile`` / ``--suffix``."""
+    config = getattr(args, "config", None)
+    governance: Any = None
+    if config is None and Path("cdk.json").is_file():
+        config = "cdk.json"
+    if config:
+        try:
+            data = json.loads(Path(config).read_text())
+        except OSError as exc:
+            raise UsageError(f"{config}: cannot read ({exc.strerror or exc})") from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{config}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        governance = (
+            (data.get("context") or {}).get("governance") if isinstance(data, dict) else None
+        )
+    try:
+        return Policy.from_context(
+            governance,
+            environment=getattr(args, "env", None),
+            profile=getattr(args, "profile", None),
+            suffix=getattr(args, "suffix", None),
+        )
+    except PolicyError as exc:
+        raise UsageError(f"{config or 'policy'}: {exc}") from None
+
+
+def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        help="cdk.json whose context holds the governance policy (default: ./cdk.json if present)",
+    )
+    parser.add_argument("--env", help="environment whose policy overrides apply (e.g. production)")
+    parser.add_argument("--profile", help="synthesis profile whose overrides apply (e.g. legacy)")
+    parser.add_argument("--suffix", help="naming suffix (default: the environment name)")
+
+
+def _severity_arg(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from governance import formats
+    from governance.engine import evaluate
+    from governance.template import load_inputs
+
+    policy = load_policy(args)
+    templates, errors = load_inputs(args.paths)
+    for err in errors:
+        print(f"govern: {err.path}: {err.problem}", file=sys.stderr)
+    result = evaluate(templates, policy)
+    out = open(args.output, "w") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        if args.format == "json":
+            formats.write_json(result, errors, out)
+        else:
+            formats.write_text(result, errors, out)
+    finally:
+        if args.output:
+            out.close()
+    if errors:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if result.at_or_above(args.fail_on) else EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from governance.registry import all_rules
+
+    if args.format == "markdown":
+        from governance.docs import render_markdown
+
+        sys.stdout.write(render_markdown())
+        return EXIT_OK
+    rules = all_rules()
+    if args.format == "json":
+        json.dump(
+            [
+                {
+                    "id": r.id,
+                    "slug": r.slug,
+                    "title": r.title,
+                    "severity": str(r.severity),
+                    "category": r.category,
+                    "pci_dss": list(r.pci),
+                    "resource_types": list(r.resource_types),
+                    "status": r.status.value,
+                    "fix": r.fix,
+                }
+                for r in rules
+            ],
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+        return EXIT_OK
+    width = max(len(r.id) for r in rules)
+    for r in rules:
+        pci = f"  [PCI DSS {', '.join(r.pci)}]" if r.pci else ""
+        print(f"{r.id:<{width}}  {str(r.severity):<7}  {r.category:<10}  {r.title}{pci}")
+    print(f"\n{len(rules)} rules")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govern", description="Compliance and cost governance for AWS CDK and CloudFormation."
+    )
+    parser.add_argument("--version", action="version", version=f"govern {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = sub.add_parser(
+        "check", help="judge cloud assemblies, templates or folders of templates"
+    )
+    check.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="cdk.out directory, template file (JSON/YAML) or folder",
+    )
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument(
+        "--fail-on",
+        type=_severity_arg,
+        default=Severity.ERROR,
+        metavar="SEVERITY",
+        help="exit 1 on findings at or above this (info, warning, error; default error)",
+    )
+    check.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_policy_arguments(check)
+    check.set_defaults(func=cmd_check)
+
+    rules = sub.add_parser("rules", help="print the rule catalogue")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rules.set_defaults(func=cmd_rules)
+
+    report = sub.add_parser("report", help="write a report")
+    report_sub = report.add_subparsers(dest="report_kind", required=True, metavar="KIND")
+    for kind, (module_name, help_text) in REPORT_COMMANDS.items():
+        module = _optional_module(module_name)
+        if module is None:
+            continue
+        p = report_sub.add_parser(kind, help=help_text)
+        module.add_arguments(p)
+        p.set_defaults(func=module.run)
+
+    prices_module = _optional_module(PRICES_MODULE)
+    if prices_module is not None:
+        prices = sub.add_parser("prices", help="the embedded price catalogue")
+        prices_module.add_arguments(prices)
+        prices.set_defaults(func=prices_module.run)
+    return parser
+
+
+def _optional_module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            return None
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"govern: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except PolicyError as exc:
+        print(f"govern: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("govern: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

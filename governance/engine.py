@@ -1,0 +1,95 @@
+"""The engine: runs every enabled rule over every resource of the templates it is given.
+
+The same function serves the validation plugin during ``cdk synth``, the ``govern`` command and
+the compliance report, so all three judge alike.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from governance.model import Finding, Rule, Severity
+from governance.policy import Policy
+from governance.registry import all_rules
+from governance.template import Template
+
+PLUGIN_NAME = "govern"
+
+
+@dataclass
+class Result:
+    """Findings of one run, and how many resources each rule looked at."""
+
+    templates: list[Template]
+    findings: list[Finding]
+    evaluated: Counter = field(default_factory=Counter)
+    rules: list[Rule] = field(default_factory=list)
+
+    def at_or_above(
+        self, severity: Severity, *, include_acknowledged: bool = False
+    ) -> list[Finding]:
+        return [
+            f
+            for f in self.findings
+            if f.severity >= severity and (include_acknowledged or not f.acknowledged)
+        ]
+
+
+def _index(rules: Iterable[Rule]) -> tuple[dict[str, list[Rule]], list[Rule]]:
+    by_type: dict[str, list[Rule]] = {}
+    wildcard: list[Rule] = []
+    for r in rules:
+        if "*" in r.resource_types:
+            wildcard.append(r)
+        for t in r.resource_types:
+            if t != "*":
+                by_type.setdefault(t, []).append(r)
+    return by_type, wildcard
+
+
+def evaluate(
+    templates: list[Template], policy: Policy, rules: Iterable[Rule] | None = None
+) -> Result:
+    """Judge ``templates`` under ``policy``; acknowledged findings keep their reason."""
+    chosen = [r for r in (all_rules() if rules is None else rules) if policy.enabled(r.id)]
+    by_type, wildcard = _index(chosen)
+    severities = {r.id: policy.severity_for(r.id, r.category, r.severity) for r in chosen}
+    findings: list[Finding] = []
+    evaluated: Counter = Counter()
+    for template in templates:
+        template.siblings = templates  # type: ignore[attr-defined]
+        acks = template.acknowledgements
+        for resource in template.resources.values():
+            applicable = by_type.get(resource.type)
+            if applicable is None and not wildcard:
+                continue
+            for r in (applicable or []) + wildcard:
+                evaluated[r.id] += 1
+                for issue in r.func(resource, policy):
+                    severity = (
+                        policy.undecidable_severity if issue.undecidable else severities[r.id]
+                    )
+                    finding = Finding(
+                        rule_id=r.id,
+                        severity=severity,
+                        title=r.title,
+                        message=issue.message,
+                        stack=template.name,
+                        logical_id=resource.logical_id,
+                        resource_type=resource.type,
+                        template_path=template.path,
+                        construct_path=resource.construct_path,
+                        property_path=issue.path,
+                        pci=r.pci,
+                        undecidable=issue.undecidable,
+                        fix=r.fix,
+                        category=r.category,
+                    )
+                    ack = acks.get((r.id, resource.logical_id)) if acks else None
+                    if ack is not None:
+                        finding.status = "acknowledged"
+                        finding.reason = ack.get("reason")
+                    findings.append(finding)
+    return Result(templates=templates, findings=findings, evaluated=evaluated, rules=chosen)

@@ -1,0 +1,87 @@
+"""Output formats for ``govern check``: readable text and a documented JSON document."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from governance import __version__
+from governance.engine import Result
+from governance.model import Severity
+from governance.template import InputError
+
+JSON_SCHEMA_VERSION = "1"
+
+
+def summary(result: Result) -> dict[str, Any]:
+    active = [f for f in result.findings if not f.acknowledged]
+    counts = Counter(str(f.severity) for f in active)
+    return {
+        "templates": len(result.templates),
+        "resources": sum(len(t.resources) for t in result.templates),
+        "rules": len(result.rules),
+        "error": counts.get("error", 0),
+        "warning": counts.get("warning", 0),
+        "info": counts.get("info", 0),
+        "acknowledged": sum(1 for f in result.findings if f.acknowledged),
+        "undecidable": sum(1 for f in active if f.undecidable),
+    }
+
+
+def to_json(result: Result, errors: list[InputError]) -> dict[str, Any]:
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "govern", "version": __version__},
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "summary": summary(result),
+        "templates": [
+            {
+                "name": t.name,
+                "path": t.path,
+                "sha256": t.sha256,
+                "environment": t.environment,
+                "resources": len(t.resources),
+            }
+            for t in result.templates
+        ],
+        "findings": [f.to_dict() for f in result.findings],
+        "input_errors": [{"path": e.path, "problem": e.problem} for e in errors],
+    }
+
+
+def write_json(result: Result, errors: list[InputError], out=None) -> None:
+    json.dump(to_json(result, errors), out or sys.stdout, indent=2)
+    (out or sys.stdout).write("\n")
+
+
+_MARK = {Severity.ERROR: "ERROR", Severity.WARNING: "WARN ", Severity.INFO: "INFO "}
+
+
+def write_text(result: Result, errors: list[InputError], out=None) -> None:
+    """Findings grouped by stack, then by resource, most severe first; a summary line last."""
+    out = out or sys.stdout
+    by_stack: dict[str, dict[str, list]] = {}
+    for f in sorted(result.findings, key=lambda f: (-f.severity, f.rule_id)):
+        by_stack.setdefault(f.stack, {}).setdefault(f.logical_id, []).append(f)
+    for stack, resources in sorted(by_stack.items()):
+        out.write(f"\n{stack}\n")
+        for logical_id, findings in sorted(resources.items()):
+            first = findings[0]
+            where = first.construct_path or logical_id
+            out.write(f"  {logical_id} ({first.resource_type})  {where}\n")
+            for f in findings:
+                status = "  [acknowledged: " + (f.reason or "") + "]" if f.acknowledged else ""
+                undecided = " (cannot decide)" if f.undecidable else ""
+                out.write(
+                    f"    {_MARK[f.severity]} {f.rule_id}{undecided} {f.message}"
+                    f"  at {f.property_path}{status}\n"
+                )
+    s = summary(result)
+    out.write(
+        f"\n{s['error']} error(s), {s['warning']} warning(s), {s['info']} info,"
+        f" {s['acknowledged']} acknowledged; {s['resources']} resources in"
+        f" {s['templates']} template(s), {s['rules']} rules\n"
+    )

@@ -1,0 +1,95 @@
+"""The CDK validation plugin: runs the rules over the templates CDK has just synthesized.
+
+CDK calls :meth:`GovernancePlugin.validate` after synthesis with the template paths. Findings
+become CDK ``PolicyViolation`` records, so CDK prints its own table, applies acknowledgements
+(``Validations.of(construct).acknowledge(...)``), writes ``cdk.out/validation-report.json`` and
+fails synthesis when an error remains.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import jsii
+from aws_cdk import (
+    IPolicyValidationContext,
+    IPolicyValidationPlugin,
+    PolicyValidationPluginReport,
+    PolicyViolatingResource,
+    PolicyViolation,
+)
+
+from governance import __version__
+from governance.engine import PLUGIN_NAME, evaluate
+from governance.model import Finding, Severity
+from governance.policy import Policy
+from governance.registry import all_rules
+from governance.template import load_template_file
+
+#: CDK's report knows these severities; ours map onto them.
+_CDK_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
+
+
+@jsii.implements(IPolicyValidationPlugin)
+class GovernancePlugin:
+    """Our rules as a CDK policy-validation plugin."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+        self.last_findings: list[Finding] = []
+
+    @property
+    def name(self) -> str:
+        return PLUGIN_NAME
+
+    @property
+    def version(self) -> str:
+        return __version__
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [r.id for r in all_rules() if self._policy.enabled(r.id)]
+
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
+        templates = []
+        for stack in context.stack_templates:
+            templates.append(load_template_file(Path(stack.template_path)))
+        result = evaluate(templates, self._policy)
+        self.last_findings = result.findings
+        violations = _to_violations(result.findings)
+        failed = any(f.severity >= self._policy.fail_on for f in result.findings)
+        return PolicyValidationPluginReport(
+            success=not failed,
+            violations=violations,
+            plugin_version=__version__,
+            metadata={"policy_environment": self._policy.environment or "(none)"},
+        )
+
+
+def _to_violations(findings: list[Finding]) -> list[PolicyViolation]:
+    """Group findings by (rule, severity, message) into CDK violations."""
+    grouped: dict[tuple[str, Severity, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        grouped[(f.rule_id, f.severity, f.message)].append(f)
+    out = []
+    for (rule_id, severity, message), group in grouped.items():
+        first = group[0]
+        out.append(
+            PolicyViolation(
+                rule_name=rule_id,
+                description=f"{first.title}: {message}",
+                fix=first.fix or None,
+                severity=_CDK_SEVERITY[severity],
+                rule_metadata={"pci_dss": ", ".join(first.pci)} if first.pci else None,
+                violating_resources=[
+                    PolicyViolatingResource(
+                        resource_logical_id=f.logical_id,
+                        template_path=f.template_path,
+                        locations=[f.property_path],
+                    )
+                    for f in group
+                ],
+            )
+        )
+    return out

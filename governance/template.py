@@ -1,0 +1,345 @@
+"""Loading CloudFormation templates and viewing their resources.
+
+Inputs are a CDK cloud assembly directory (``manifest.json``), a template file (JSON, or YAML
+with short-form tags such as ``!Ref``), or a folder of templates. Bad input raises
+:class:`InputError` naming the file and the problem; the CLI prints it as one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from governance.intrinsics import ref_target
+
+TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+
+
+class InputError(Exception):
+    """Input that cannot be judged: missing path, unreadable or malformed file."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+# --- YAML with CloudFormation short-form tags -------------------------------------------------
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that turns ``!Ref x`` into ``{"Ref": "x"}`` and friends."""
+
+
+def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if name == "Fn::GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor(
+    "!", lambda loader, suffix, node: _construct_tag(loader, suffix, node)
+)
+# YAML 1.1 reads "on"/"yes" as booleans and timestamps as dates; CloudFormation does not.
+_CfnLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:timestamp",)]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_template_text(text: str, path: str | Path) -> dict[str, Any]:
+    """Parse JSON or YAML template text; raise :class:`InputError` on malformed input."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    else:
+        try:
+            body = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise InputError(path, f"invalid YAML{where}: {problem}") from None
+    if not isinstance(body, dict) or not isinstance(body.get("Resources"), dict):
+        raise InputError(path, "not a CloudFormation template (no Resources mapping)")
+    for logical_id, res in body["Resources"].items():
+        if not isinstance(res, dict) or not isinstance(res.get("Type"), str):
+            raise InputError(path, f"resource {logical_id} has no Type")
+    return body
+
+
+# --- the resource view -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Resource:
+    """One resource as rules see it."""
+
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+    metadata: dict[str, Any]
+    deletion_policy: Any
+    update_replace_policy: Any
+    condition: str | None
+    template: Template
+
+    @property
+    def construct_path(self) -> str | None:
+        path = self.metadata.get("aws:cdk:path")
+        return path if isinstance(path, str) else None
+
+    @property
+    def stack(self) -> str:
+        return self.template.name
+
+    def prop(self, *path: str | int, default: Any = None) -> Any:
+        """Walk ``Properties`` by keys/indices; ``default`` when any step is missing."""
+        node: Any = self.properties
+        for step in path:
+            if isinstance(step, int):
+                if not isinstance(node, list) or step >= len(node):
+                    return default
+                node = node[step]
+            else:
+                if not isinstance(node, dict) or step not in node:
+                    return default
+                node = node[step]
+        return node
+
+
+@dataclass
+class Template:
+    """A parsed template with an index for cross-resource questions."""
+
+    name: str
+    path: str
+    body: dict[str, Any]
+    sha256: str = ""
+    environment: str | None = None  # "aws://account/region" from the cloud assembly
+    acknowledgements: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    @cached_property
+    def resources(self) -> dict[str, Resource]:
+        out: dict[str, Resource] = {}
+        for logical_id, raw in self.body.get("Resources", {}).items():
+            props = raw.get("Properties")
+            meta = raw.get("Metadata")
+            out[logical_id] = Resource(
+                logical_id=logical_id,
+                type=raw["Type"],
+                properties=props if isinstance(props, dict) else {},
+                metadata=meta if isinstance(meta, dict) else {},
+                deletion_policy=raw.get("DeletionPolicy"),
+                update_replace_policy=raw.get("UpdateReplacePolicy"),
+                condition=raw.get("Condition"),
+                template=self,
+            )
+        return out
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        params = self.body.get("Parameters")
+        return params if isinstance(params, dict) else {}
+
+    @property
+    def conditions(self) -> dict[str, Any]:
+        conds = self.body.get("Conditions")
+        return conds if isinstance(conds, dict) else {}
+
+    @cached_property
+    def by_type(self) -> dict[str, list[Resource]]:
+        index: dict[str, list[Resource]] = {}
+        for res in self.resources.values():
+            index.setdefault(res.type, []).append(res)
+        return index
+
+    @cached_property
+    def _referrers(self) -> dict[str, list[tuple[Resource, str]]]:
+        index: dict[str, list[tuple[Resource, str]]] = {}
+        for res in self.resources.values():
+            for target, path in _references(res.properties, "Properties"):
+                index.setdefault(target, []).append((res, path))
+        return index
+
+    def of_type(self, resource_type: str) -> list[Resource]:
+        return self.by_type.get(resource_type, [])
+
+    def referrers(self, logical_id: str, resource_type: str | None = None) -> list[Resource]:
+        """Resources whose properties ``Ref``/``GetAtt`` the given logical id."""
+        seen: dict[str, Resource] = {}
+        for res, _ in self._referrers.get(logical_id, []):
+            if resource_type is None or res.type == resource_type:
+                seen.setdefault(res.logical_id, res)
+        return list(seen.values())
+
+    def referrers_at(self, logical_id: str, resource_type: str, path_prefix: str) -> list[Resource]:
+        """Like :meth:`referrers`, but only references found under ``path_prefix``."""
+        return list(
+            {
+                res.logical_id: res
+                for res, path in self._referrers.get(logical_id, [])
+                if res.type == resource_type and path.startswith(path_prefix)
+            }.values()
+        )
+
+    def get(self, value: Any) -> Resource | None:
+        """The resource a ``Ref``/``GetAtt`` value points at, if it is in this template."""
+        target = ref_target(value)
+        return self.resources.get(target) if target else None
+
+
+def _references(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        target = ref_target(value)
+        if target is not None:
+            yield target, path
+            return
+        if len(value) == 1 and "Fn::Sub" in value:
+            arg = value["Fn::Sub"]
+            text = arg if isinstance(arg, str) else (arg[0] if isinstance(arg, list) else "")
+            if isinstance(text, str):
+                import re
+
+                for name in re.findall(r"\$\{([A-Za-z0-9]+)(?:\.[^}]*)?\}", text):
+                    yield name, path
+            if isinstance(arg, list) and len(arg) == 2:
+                yield from _references(arg[1], path)
+            return
+        for key, sub in value.items():
+            yield from _references(sub, f"{path}/{key}")
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            yield from _references(sub, f"{path}/{i}")
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def load_template_file(path: Path, name: str | None = None) -> Template:
+    """Read one template file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot read file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(path, "not a text file (not UTF-8)") from None
+    body = parse_template_text(text, path)
+    stem = path.name
+    for suffix in (".template.json", ".json", ".yaml", ".yml", ".template"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return Template(
+        name=name or stem, path=str(path), body=body, sha256=hashlib.sha256(raw).hexdigest()
+    )
+
+
+def is_cloud_assembly(path: Path) -> bool:
+    return path.is_dir() and (path / "manifest.json").is_file()
+
+
+def load_cloud_assembly(directory: Path) -> list[Template]:
+    """Every stack template of a cloud assembly, nested stage assemblies included."""
+    manifest_path = directory / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(manifest_path, f"unreadable cloud assembly manifest ({exc})") from None
+    acks = read_acknowledgements(directory)
+    templates: list[Template] = []
+    for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
+        kind = artifact.get("type")
+        props = artifact.get("properties") or {}
+        if kind == "aws:cloudformation:stack" and props.get("templateFile"):
+            tpl = load_template_file(
+                directory / props["templateFile"], name=props.get("stackName") or artifact_id
+            )
+            tpl.environment = artifact.get("environment")
+            tpl.acknowledgements = acks.get(props["templateFile"], {})
+            templates.append(tpl)
+        elif kind == "cdk:cloud-assembly" and props.get("directoryName"):
+            templates.extend(load_cloud_assembly(directory / props["directoryName"]))
+    return templates
+
+
+def read_acknowledgements(directory: Path) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """Acknowledged findings from CDK's ``validation-report.json``.
+
+    Returns ``{template file: {(rule id, logical id): {"reason", "acknowledged_id", ...}}}``.
+    """
+    report_path = directory / "validation-report.json"
+    if not report_path.is_file():
+        return {}
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for plugin in report.get("pluginReports", []):
+        for sup in plugin.get("suppressedViolations", []) or []:
+            for construct in sup.get("violatingConstructs", []):
+                cfn = construct.get("cloudFormationResource") or {}
+                tpl = Path(cfn.get("templatePath", "")).name
+                key = (sup.get("ruleName", ""), cfn.get("logicalId", ""))
+                out.setdefault(tpl, {})[key] = {
+                    "plugin": plugin.get("pluginName"),
+                    "reason": sup.get("reason"),
+                    "acknowledged_id": sup.get("acknowledgedId"),
+                    "acknowledged_at": sup.get("acknowledgedAt"),
+                }
+    return out
+
+
+def load_inputs(paths: list[str | Path]) -> tuple[list[Template], list[InputError]]:
+    """Load every input; bad ones are returned as errors so the others are still judged."""
+    templates: list[Template] = []
+    errors: list[InputError] = []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            if not path.exists():
+                raise InputError(path, "no such file or directory")
+            if is_cloud_assembly(path):
+                templates.extend(load_cloud_assembly(path))
+            elif path.is_dir():
+                files = sorted(
+                    p for p in path.rglob("*") if p.is_file() and p.name.endswith(TEMPLATE_SUFFIXES)
+                )
+                found = 0
+                for file in files:
+                    if file.name in ("manifest.json", "tree.json", "validation-report.json"):
+                        continue
+                    if file.name.endswith((".assets.json", ".metadata.json")):
+                        continue
+                    try:
+                        templates.append(load_template_file(file))
+                        found += 1
+                    except InputError as exc:
+                        errors.append(exc)
+                if not found and not errors:
+                    raise InputError(path, "folder holds no CloudFormation template")
+            else:
+                templates.append(load_template_file(path))
+        except InputError as exc:
+            errors.append(exc)
+    return templates, errors

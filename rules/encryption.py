@@ -1,0 +1,298 @@
+"""Encryption-at-rest rules: data stores use a customer-managed KMS key, and keys rotate.
+
+PCI DSS 3.5.1 asks that stored account data be unreadable; a customer-managed key (rather than an
+AWS-owned or AWS-managed one) lets the key policy, rotation and audit trail be ours (3.6.1, 3.7.4).
+AWS maps S3 and CloudWatch Logs encryption to 3.5.1; for SQS, SNS, DynamoDB, RDS and Secrets
+Manager the mapping is ours, on the same reasoning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from governance.intrinsics import Unresolved, as_bool, as_str, is_intrinsic
+from governance.model import Issue, Severity, undecidable, violation
+from governance.policy import Policy
+from governance.registry import rule
+from governance.template import Resource
+
+
+def _cmk(value: Any, resource: Resource, where: str, what: str) -> Iterator[Issue]:
+    """A key reference is customer-managed unless it is absent or an ``alias/aws/...`` alias."""
+    if value is None:
+        yield violation(f"{what} is not encrypted with a customer-managed KMS key", where)
+        return
+    if is_intrinsic(value):
+        text = as_str(value, resource.template)
+        if isinstance(text, Unresolved):
+            return  # a reference to a key resource or parameter: customer-managed
+        value = text
+    if isinstance(value, str) and value.startswith("alias/aws/"):
+        yield violation(
+            f"{what} uses the AWS-managed key {value}, not a customer-managed key", where
+        )
+
+
+@rule(
+    id="ENC-001",
+    slug="bucket-without-cmk",
+    title="S3 bucket encrypted with a customer-managed KMS key",
+    severity=Severity.ERROR,
+    resource_types=("AWS::S3::Bucket",),
+    category="encryption",
+    pci=("3.5.1",),
+)
+def bucket_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """The bucket's default encryption is SSE-KMS with a customer-managed key.
+
+    Why:
+        SSE-S3 encrypts with a key nobody can restrict or audit; account data stored in the
+        bucket needs a key whose policy and use are ours (PCI DSS 3.5.1).
+
+    Fix:
+        `encryption=s3.BucketEncryption.KMS, encryption_key=key` with the environment's key.
+
+    Example:
+        s3.Bucket(self, "Audit", encryption=s3.BucketEncryption.KMS, encryption_key=env_key)
+    """
+    where = "Properties/BucketEncryption"
+    rules = resource.prop("BucketEncryption", "ServerSideEncryptionConfiguration")
+    if not isinstance(rules, list) or not rules:
+        yield violation("bucket has no default encryption with a customer-managed key", where)
+        return
+    default = (
+        rules[0].get("ServerSideEncryptionByDefault", {}) if isinstance(rules[0], dict) else {}
+    )
+    algorithm = as_str(default.get("SSEAlgorithm"), resource.template)
+    where = f"{where}/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault"
+    if isinstance(algorithm, Unresolved):
+        yield undecidable(f"encryption algorithm cannot be read: {algorithm.reason}", where)
+    elif algorithm not in ("aws:kms", "aws:kms:dsse"):
+        yield violation(f"bucket uses {algorithm}, not SSE-KMS with a customer-managed key", where)
+    else:
+        yield from _cmk(
+            default.get("KMSMasterKeyID"), resource, f"{where}/KMSMasterKeyID", "bucket"
+        )
+
+
+@rule(
+    id="ENC-002",
+    slug="table-without-cmk",
+    title="DynamoDB table encrypted with a customer-managed KMS key",
+    severity=Severity.ERROR,
+    resource_types=("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"),
+    category="encryption",
+    pci=("3.5.1",),
+)
+def table_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """The table uses SSE with a customer-managed KMS key.
+
+    Why:
+        By default DynamoDB encrypts with an AWS-owned key: the account cannot restrict, rotate
+        or audit its use. Payment records need a key under our control (PCI DSS 3.5.1; the
+        mapping is ours, AWS gives none for DynamoDB in v4.0.1).
+
+    Fix:
+        `encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key`.
+
+    Example:
+        dynamodb.Table(self, "Tx", encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key, ...)
+    """
+    sse = resource.prop("SSESpecification") or {}
+    where = "Properties/SSESpecification"
+    if resource.type == "AWS::DynamoDB::Table":
+        enabled = as_bool(sse.get("SSEEnabled"), resource.template)
+        if isinstance(enabled, Unresolved):
+            yield undecidable(f"SSEEnabled cannot be read: {enabled.reason}", where)
+            return
+        if not enabled:
+            yield violation(
+                "table is encrypted with an AWS-owned key, not a customer-managed key", where
+            )
+            return
+        yield from _cmk(sse.get("KMSMasterKeyId"), resource, f"{where}/KMSMasterKeyId", "table")
+        return
+    if as_str(sse.get("SSEType"), resource.template) != "KMS":
+        yield violation("global table does not use SSEType KMS", f"{where}/SSEType")
+        return
+    for i, replica in enumerate(resource.prop("Replicas", default=[]) or []):
+        key = (
+            (replica.get("SSESpecification") or {}).get("KMSMasterKeyId")
+            if isinstance(replica, dict)
+            else None
+        )
+        yield from _cmk(
+            key, resource, f"Properties/Replicas/{i}/SSESpecification/KMSMasterKeyId", "replica"
+        )
+
+
+@rule(
+    id="ENC-003",
+    slug="queue-without-cmk",
+    title="SQS queue encrypted with a customer-managed KMS key",
+    severity=Severity.ERROR,
+    resource_types=("AWS::SQS::Queue",),
+    category="encryption",
+    pci=("3.5.1",),
+)
+def queue_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """The queue sets `KmsMasterKeyId` to a customer-managed key.
+
+    Why:
+        Messages carry transaction data; SQS-managed SSE uses a key outside our policy and audit
+        trail (PCI DSS 3.5.1; our mapping, AWS gives none for SQS in v4.0.1).
+
+    Fix:
+        `encryption=sqs.QueueEncryption.KMS, encryption_master_key=key`.
+
+    Example:
+        sqs.Queue(self, "Q", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key)
+    """
+    yield from _cmk(resource.prop("KmsMasterKeyId"), resource, "Properties/KmsMasterKeyId", "queue")
+
+
+@rule(
+    id="ENC-004",
+    slug="topic-without-cmk",
+    title="SNS topic encrypted with a customer-managed KMS key",
+    severity=Severity.ERROR,
+    resource_types=("AWS::SNS::Topic",),
+    category="encryption",
+    pci=("3.5.1",),
+)
+def topic_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """The topic sets `KmsMasterKeyId` to a customer-managed key.
+
+    Why:
+        Notifications about failed payments hold transaction details; an unencrypted topic
+        stores them in the clear at rest (PCI DSS 3.5.1; our mapping).
+
+    Fix:
+        `sns.Topic(self, "T", master_key=key)`.
+
+    Example:
+        sns.Topic(self, "Alerts", master_key=env_key)
+    """
+    yield from _cmk(resource.prop("KmsMasterKeyId"), resource, "Properties/KmsMasterKeyId", "topic")
+
+
+@rule(
+    id="ENC-005",
+    slug="log-group-without-cmk",
+    title="CloudWatch log group encrypted with a customer-managed KMS key",
+    severity=Severity.ERROR,
+    resource_types=("AWS::Logs::LogGroup",),
+    category="encryption",
+    pci=("3.5.1", "10.3.2"),
+)
+def log_group_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """The log group sets `KmsKeyId`.
+
+    Why:
+        Logs are audit evidence and may echo request data; a customer-managed key protects them
+        from being read or altered outside our key policy (PCI DSS 3.5.1, 10.3.2).
+
+    Fix:
+        `logs.LogGroup(self, "L", encryption_key=key)`; the key policy must allow the
+        `logs.<region>.amazonaws.com` principal.
+
+    Example:
+        logs.LogGroup(self, "Api", encryption_key=env_key, retention=logs.RetentionDays.ONE_WEEK)
+    """
+    yield from _cmk(resource.prop("KmsKeyId"), resource, "Properties/KmsKeyId", "log group")
+
+
+@rule(
+    id="ENC-006",
+    slug="database-without-cmk",
+    title="RDS/Aurora storage encrypted with a customer-managed KMS key",
+    severity=Severity.ERROR,
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
+    category="encryption",
+    pci=("3.5.1",),
+)
+def database_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """Storage encryption is on and uses a customer-managed key.
+
+    Why:
+        A database holding payment data must be unreadable at rest under a key we control
+        (PCI DSS 3.5.1). Instances in an Aurora cluster inherit the cluster's setting.
+
+    Fix:
+        `rds.DatabaseCluster(..., storage_encrypted=True, storage_encryption_key=key)`.
+
+    Example:
+        rds.DatabaseCluster(self, "Db", storage_encryption_key=env_key, ...)
+    """
+    if resource.type == "AWS::RDS::DBInstance" and resource.prop("DBClusterIdentifier") is not None:
+        return
+    encrypted = as_bool(resource.prop("StorageEncrypted"), resource.template)
+    if isinstance(encrypted, Unresolved):
+        yield undecidable(
+            f"StorageEncrypted cannot be read: {encrypted.reason}", "Properties/StorageEncrypted"
+        )
+    elif not encrypted:
+        yield violation("storage is not encrypted", "Properties/StorageEncrypted")
+    else:
+        yield from _cmk(resource.prop("KmsKeyId"), resource, "Properties/KmsKeyId", "database")
+
+
+@rule(
+    id="ENC-007",
+    slug="secret-without-cmk",
+    title="Secrets Manager secret encrypted with a customer-managed KMS key",
+    severity=Severity.ERROR,
+    resource_types=("AWS::SecretsManager::Secret",),
+    category="encryption",
+    pci=("3.5.1", "8.3.2"),
+)
+def secret_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """The secret sets `KmsKeyId` to a customer-managed key.
+
+    Why:
+        With the default `aws/secretsmanager` key, anyone allowed to use that key in the
+        account can decrypt the secret; a customer-managed key narrows that (PCI DSS 3.5.1,
+        8.3.2; our mapping).
+
+    Fix:
+        `secretsmanager.Secret(self, "S", encryption_key=key)`.
+
+    Example:
+        secretsmanager.Secret(self, "DbCreds", encryption_key=env_key)
+    """
+    yield from _cmk(resource.prop("KmsKeyId"), resource, "Properties/KmsKeyId", "secret")
+
+
+@rule(
+    id="ENC-008",
+    slug="key-without-rotation",
+    title="KMS key rotation enabled",
+    severity=Severity.ERROR,
+    resource_types=("AWS::KMS::Key",),
+    category="encryption",
+    pci=("3.6.1", "3.7.4"),
+)
+def key_without_rotation(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """Symmetric customer-managed keys have automatic rotation enabled.
+
+    Why:
+        PCI DSS 3.7.4 requires keys to change at the end of their cryptoperiod; automatic
+        rotation does that yearly without re-encrypting data.
+
+    Fix:
+        `kms.Key(self, "K", enable_key_rotation=True)`.
+
+    Example:
+        kms.Key(self, "EnvKey", enable_key_rotation=True, removal_policy=RemovalPolicy.DESTROY)
+    """
+    spec = as_str(resource.prop("KeySpec"), resource.template)
+    if isinstance(spec, str) and spec != "SYMMETRIC_DEFAULT":
+        return  # asymmetric and HMAC keys cannot rotate automatically
+    enabled = as_bool(resource.prop("EnableKeyRotation"), resource.template)
+    if isinstance(enabled, Unresolved):
+        yield undecidable(
+            f"EnableKeyRotation cannot be read: {enabled.reason}", "Properties/EnableKeyRotation"
+        )
+    elif not enabled:
+        yield violation("key rotation is not enabled", "Properties/EnableKeyRotation")

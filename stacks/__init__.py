@@ -1,0 +1,1 @@
+"""The payment platform: configuration, base stack, reusable constructs and the stacks."""

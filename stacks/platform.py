@@ -1,0 +1,14 @@
+"""Assembles the platform's stacks for one environment."""
+
+from __future__ import annotations
+
+from aws_cdk import App
+
+from stacks.config import EnvironmentConfig
+from stacks.security import SecurityStack
+
+
+def build_platform(app: App, config: EnvironmentConfig) -> dict[str, object]:
+    """Create every stack of the platform for ``config``; returns them by short name."""
+    security = SecurityStack(app, "PaymentsSecurity", config=config)
+    return {"security": security}

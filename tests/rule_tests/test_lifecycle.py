@@ -1,0 +1,73 @@
+"""LIFE-001..003: destroyable resources."""
+
+from helpers import failing, undecided
+
+
+def test_life_001_retain_deletion_policy():
+    resources = {
+        "Deleted": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Delete"},
+        "Default": {"Type": "AWS::S3::Bucket"},
+        "Retained": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"},
+        "RetainedOnCreate": {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "RetainExceptOnCreate",
+        },
+        "Snapshot": {"Type": "AWS::RDS::DBCluster", "DeletionPolicy": "Snapshot"},
+        "Conditional": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": {"Fn::If": ["IsProd", "Retain", "Delete"]},
+        },
+    }
+    assert failing(
+        "LIFE-001", resources, Conditions={"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}}
+    ) == {
+        "Retained",
+        "RetainedOnCreate",
+    }
+    assert undecided(
+        "LIFE-001", resources, Conditions={"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}}
+    ) == {"Conditional"}
+
+
+def test_life_002_retain_update_replace_policy():
+    resources = {
+        "Good": {"Type": "AWS::DynamoDB::Table", "UpdateReplacePolicy": "Delete"},
+        "Bad": {"Type": "AWS::DynamoDB::Table", "UpdateReplacePolicy": "Retain"},
+    }
+    assert failing("LIFE-002", resources) == {"Bad"}
+
+
+def test_life_003_deletion_protection():
+    resources = {
+        "DbOff": {"Type": "AWS::RDS::DBCluster", "Properties": {"DeletionProtection": False}},
+        "DbOn": {"Type": "AWS::RDS::DBCluster", "Properties": {"DeletionProtection": True}},
+        "TableOn": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {"DeletionProtectionEnabled": "true"},
+        },
+        "TableUnset": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+        "AlbOn": {
+            "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "Properties": {
+                "LoadBalancerAttributes": [{"Key": "deletion_protection.enabled", "Value": "true"}]
+            },
+        },
+        "AlbOff": {
+            "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "Properties": {
+                "LoadBalancerAttributes": [{"Key": "deletion_protection.enabled", "Value": "false"}]
+            },
+        },
+        "GlobalOn": {
+            "Type": "AWS::DynamoDB::GlobalTable",
+            "Properties": {
+                "Replicas": [{"Region": "us-east-1", "DeletionProtectionEnabled": True}]
+            },
+        },
+        "Param": {
+            "Type": "AWS::RDS::DBInstance",
+            "Properties": {"DeletionProtection": {"Ref": "Protect"}},
+        },
+    }
+    assert failing("LIFE-003", resources) == {"DbOn", "TableOn", "AlbOn", "GlobalOn"}
+    assert undecided("LIFE-003", resources, Parameters={"Protect": {"Type": "String"}}) == {"Param"}
