@@ -1,0 +1,41 @@
+"""Shared helpers for the payment platform Lambda functions (shipped in the Lambda layer).
+
+- :mod:`payments_common.redaction` masks card data and secrets before anything is logged,
+  and finds card data in payloads so they can be rejected.
+- :mod:`payments_common.jsonlog` writes one JSON object per log line, always redacted.
+- :mod:`payments_common.responses` builds API Gateway proxy responses.
+- :mod:`payments_common.aws` creates boto3 clients lazily and caches them.
+"""
+
+from payments_common.aws import client
+from payments_common.jsonlog import get_logger, log_event
+from payments_common.redaction import (
+    REDACTED,
+    contains_pan,
+    find_card_data,
+    is_card_data_key,
+    is_sensitive_key,
+    json_path,
+    luhn_valid,
+    redact,
+    redact_text,
+    safe_fields,
+)
+from payments_common.responses import json_response
+
+__all__ = [
+    "REDACTED",
+    "client",
+    "contains_pan",
+    "find_card_data",
+    "get_logger",
+    "is_card_data_key",
+    "is_sensitive_key",
+    "json_path",
+    "json_response",
+    "log_event",
+    "luhn_valid",
+    "redact",
+    "redact_text",
+    "safe_fields",
+]
