@@ -20,7 +20,11 @@ def main() -> None:
     ctx = app.node.try_get_context
     try:
         config = load_environment(
-            {"environments": ctx("environments"), "governance": ctx("governance")},
+            {
+                "environments": ctx("environments"),
+                "governance": ctx("governance"),
+                "platform_profiles": ctx("platform_profiles"),
+            },
             env=ctx("env"),
             suffix=ctx("suffix"),
             profile=ctx("profile"),

@@ -29,7 +29,8 @@ def run_cdk_synth(
     app_dir: Path, out_dir: Path, context: dict[str, str] | None = None, app: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the real CDK CLI (``npx cdk synth``) and return the finished process."""
-    cmd = ["npx", "--no-install", "cdk", "synth", "-q", "-o", str(out_dir)]
+    # The CLI pinned in package.json (what `npx cdk` runs in this repository), usable from any dir.
+    cmd = [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "-q", "-o", str(out_dir)]
     if app:
         cmd += ["--app", app]
     for key, value in (context or {}).items():

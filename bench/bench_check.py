@@ -1,0 +1,169 @@
+"""Benchmark: `govern check` throughput and peak memory on a generated 10,000-resource template.
+
+Run: `make bench` (or `.venv/bin/python bench/bench_check.py [--resources N]`). Each measurement
+runs in a fresh subprocess so peak RSS belongs to that run alone; the table prints the measured
+figures beside the targets (20,000 resources/s on one core, under 500 MB peak).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TYPES = [
+    (
+        "AWS::S3::Bucket",
+        lambda i: {
+            "BucketName": f"b-{i}-dev",
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "ServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": {"Fn::GetAtt": ["Key0", "Arn"]},
+                        }
+                    }
+                ]
+            },
+        },
+    ),
+    ("AWS::SQS::Queue", lambda i: {"QueueName": f"q-{i}"}),
+    (
+        "AWS::DynamoDB::Table",
+        lambda i: {
+            "TableName": {"Fn::Sub": f"t-{i}-${{AWS::Region}}"},
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    ),
+    (
+        "AWS::Lambda::Function",
+        lambda i: {
+            "FunctionName": f"f-{i}-dev",
+            "MemorySize": 3008,
+            "Runtime": "python3.11",
+            "Role": {"Fn::GetAtt": ["Role0", "Arn"]},
+        },
+    ),
+    ("AWS::Logs::LogGroup", lambda i: {"LogGroupName": f"/app/{i}", "RetentionInDays": 7}),
+    (
+        "AWS::IAM::Role",
+        lambda i: {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ]
+            }
+        },
+    ),
+    ("AWS::SNS::Topic", lambda i: {"TopicName": f"t-{i}-dev"}),
+    ("AWS::KMS::Key", lambda i: {"EnableKeyRotation": i % 2 == 0}),
+    (
+        "AWS::EC2::SecurityGroup",
+        lambda i: {
+            "GroupDescription": "x",
+            "SecurityGroupIngress": [
+                {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}
+            ],
+        },
+    ),
+    (
+        "AWS::Lambda::Permission",
+        lambda i: {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": "f",
+            "Principal": "s3.amazonaws.com",
+        },
+    ),
+]
+TAGS = [
+    {"Key": "Environment", "Value": "dev"},
+    {"Key": "Owner", "Value": "o"},
+    {"Key": "CostCenter", "Value": "c"},
+]
+
+
+def generate(n: int, path: Path) -> None:
+    rng = random.Random(42)
+    resources = {}
+    for i in range(n):
+        rtype, props = TYPES[i % len(TYPES)]
+        body = {
+            "Type": rtype,
+            "Properties": props(i),
+            "Metadata": {"aws:cdk:path": f"Bench/R{i}/Resource"},
+        }
+        if rtype not in ("AWS::Lambda::Permission",):
+            body["Properties"]["Tags"] = TAGS
+        if rng.random() < 0.1:
+            body["DeletionPolicy"] = "Retain"
+        resources[f"{rtype.split('::')[1]}{i}"] = body
+    resources["Key0"] = {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}}
+    resources["Role0"] = {"Type": "AWS::IAM::Role", "Properties": {}}
+    path.write_text(json.dumps({"Resources": resources}))
+
+
+CHILD = """
+import json, sys, time, resource
+from governance.engine import evaluate
+from governance.policy import Policy
+from governance.registry import all_rules
+from governance.template import load_template_file
+from pathlib import Path
+rules = all_rules()
+t0 = time.perf_counter()
+templates = [load_template_file(Path(sys.argv[1]))]
+t1 = time.perf_counter()
+result = evaluate(templates, Policy(environment="dev", suffix="dev"))
+t2 = time.perf_counter()
+print(json.dumps({"load_s": t1 - t0, "judge_s": t2 - t1, "findings": len(result.findings),
+                  "rules": len(rules), "resources": len(templates[0].resources),
+                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(path: Path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=True
+    )
+    return json.loads(proc.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.template.json"
+        generate(args.resources, path)
+        runs = [measure(path) for _ in range(args.repeat)]
+    best = min(runs, key=lambda r: r["load_s"] + r["judge_s"])
+    total = best["load_s"] + best["judge_s"]
+    rate = best["resources"] / total
+    judge_rate = best["resources"] / best["judge_s"]
+    rows = [
+        ("resources", f"{best['resources']:,}", "", ""),
+        ("rules", str(best["rules"]), "", ""),
+        ("findings", f"{best['findings']:,}", "", ""),
+        (f"parse + judge (best of {args.repeat})", f"{total:.3f} s", "", ""),
+        ("resources/s (parse + judge)", f"{rate:,.0f}", "20,000", f"{rate / 20000:.2f}x"),
+        ("resources/s (judge only)", f"{judge_rate:,.0f}", "20,000", f"{judge_rate / 20000:.2f}x"),
+        ("peak RSS", f"{best['maxrss_mb']:.0f} MB", "500 MB", f"{best['maxrss_mb'] / 500:.2f}x"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'measured':>12}  {'target':>8}  {'ratio':>6}")
+    for name, value, target, ratio in rows:
+        print(f"{name:<{width}}  {value:>12}  {target:>8}  {ratio:>6}")
+
+
+if __name__ == "__main__":
+    main()

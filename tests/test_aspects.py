@@ -1,0 +1,80 @@
+"""The mutating Aspects: tags from configuration, destroyable resources only when asked."""
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_rds as rds
+
+import governance
+from governance.policy import Policy
+
+
+def synth(tmp_path: Path, policy: Policy | None, context: dict | None = None) -> tuple[dict, dict]:
+    app = cdk.App(outdir=str(tmp_path / "out"), context=context or {})
+    stack = cdk.Stack(app, "S", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    dynamodb.Table(
+        stack,
+        "T",
+        partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        deletion_protection=True,
+    )
+    plugin = governance.apply(app, policy)
+    failed = False
+    try:
+        app.synth()
+    except RuntimeError as exc:  # validation failure: templates are written before validation
+        failed = "ValidationFailed" in str(exc)
+    template = json.loads((tmp_path / "out" / "S.template.json").read_text())
+    table = next(r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")
+    return table, {"failed": failed, "rules": {f.rule_id for f in plugin.last_findings}}
+
+
+def test_configured_policy_tags_and_makes_destroyable(tmp_path):
+    policy = Policy(
+        tag_values={"Environment": "dev", "Owner": "team", "CostCenter": "CC-1"},
+        destroy_stateful=True,
+    )
+    table, run = synth(tmp_path, policy)
+    assert table["DeletionPolicy"] == "Delete" and table["UpdateReplacePolicy"] == "Delete"
+    assert table["Properties"]["DeletionProtectionEnabled"] is False
+    tags = {t["Key"]: t["Value"] for t in table["Properties"]["Tags"]}
+    assert tags == {"Environment": "dev", "Owner": "team", "CostCenter": "CC-1"}
+    # DataClassification has no configured value: not invented, reported instead
+    assert "TAG-001" in run["rules"] and "LIFE-001" not in run["rules"]
+
+
+def test_no_configuration_changes_nothing_and_rules_report(tmp_path):
+    table, run = synth(tmp_path, None)
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
+    assert "Tags" not in table["Properties"]
+    assert run["failed"]
+    assert {"LIFE-001", "LIFE-002", "LIFE-003", "TAG-001"} <= run["rules"]
+
+
+def test_policy_read_from_app_context(tmp_path):
+    context = {
+        "env": "qa",
+        "governance": {
+            "environments": {"qa": {"tag_values": {"Owner": "qa-team"}, "destroy_stateful": True}}
+        },
+    }
+    table, _ = synth(tmp_path, None, context)
+    assert {t["Key"]: t["Value"] for t in table["Properties"]["Tags"]} == {"Owner": "qa-team"}
+    assert table["DeletionPolicy"] == "Delete"
+
+
+def test_destroy_aspect_covers_rds(tmp_path):
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "Db")
+    rds.CfnDBCluster(stack, "C", engine="aurora-postgresql", deletion_protection=True)
+    governance.apply(app, Policy(destroy_stateful=True))
+    try:
+        app.synth()
+    except RuntimeError:
+        pass
+    cluster = json.loads((tmp_path / "out" / "Db.template.json").read_text())["Resources"]["C"]
+    assert cluster["Properties"]["DeletionProtection"] is False
