@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from governance.exceptions import govern_exceptions
 from governance.model import Finding, Rule, Severity
 from governance.policy import Policy
 from governance.registry import all_rules
@@ -56,6 +57,7 @@ def evaluate(
     chosen = [r for r in (all_rules() if rules is None else rules) if policy.enabled(r.id)]
     by_type, wildcard = _index(chosen)
     severities = {r.id: policy.severity_for(r.id, r.category, r.severity) for r in chosen}
+    fixes = {r.id: r.fix for r in chosen}
     findings: list[Finding] = []
     evaluated: Counter = Counter()
     for template in templates:
@@ -84,7 +86,7 @@ def evaluate(
                         property_path=issue.path,
                         pci=r.pci,
                         undecidable=issue.undecidable,
-                        fix=r.fix,
+                        fix=fixes[r.id],
                         category=r.category,
                     )
                     ack = acks.get((r.id, resource.logical_id)) if acks else None
@@ -92,4 +94,7 @@ def evaluate(
                         finding.status = "acknowledged"
                         finding.reason = ack.get("reason")
                     findings.append(finding)
+    # Exception records in template metadata: attached to their findings; expired ones and
+    # acknowledgements of non-waivable rules come back as findings of their own.
+    findings.extend(govern_exceptions(templates, findings, policy))
     return Result(templates=templates, findings=findings, evaluated=evaluated, rules=chosen)

@@ -7,6 +7,7 @@ they yield (:class:`Issue`) into :class:`Finding` records that every output form
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,7 @@ class Rule:
         return "*" in self.resource_types or resource_type in self.resource_types
 
 
+@functools.cache
 def _doc_sections(doc: str) -> dict[str, str]:
     sections: dict[str, list[str]] = {}
     current = "Summary"

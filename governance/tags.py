@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources as importlib_resources
 from typing import Any
 
-from governance.intrinsics import Unresolved, resolve
+from governance.intrinsics import Unresolved, is_intrinsic, resolve
 from governance.template import Resource
 
 
@@ -39,16 +39,20 @@ def resource_tags(resource: Resource) -> dict[str, Any] | Unresolved | None:
     raw = resource.properties.get(prop)
     if raw is None:
         return {}
-    value = resolve(raw, resource.template)
-    if isinstance(value, Unresolved):
-        return value
+    template = resource.template
+    if is_intrinsic(raw):
+        raw = resolve(raw, template)
+        if isinstance(raw, Unresolved):
+            return raw
     tags: dict[str, Any] = {}
-    if isinstance(value, list):
-        for item in value:
+    if isinstance(raw, list):
+        for item in raw:
+            if is_intrinsic(item):
+                return Unresolved("a tag entry is known only at deploy time")
             if isinstance(item, dict) and isinstance(item.get("Key"), str):
-                tags[item["Key"]] = item.get("Value")
-            elif isinstance(item, Unresolved):
-                return item
-    elif isinstance(value, dict):
-        tags.update(value)
+                value = item.get("Value")
+                tags[item["Key"]] = resolve(value, template) if isinstance(value, dict) else value
+    elif isinstance(raw, dict):
+        for key, value in raw.items():
+            tags[key] = resolve(value, template) if isinstance(value, dict) else value
     return tags

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -206,6 +207,9 @@ class Template:
         return self.resources.get(target) if target else None
 
 
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[^}]*)?\}")
+
+
 def _references(value: Any, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(value, dict):
         target = ref_target(value)
@@ -216,9 +220,7 @@ def _references(value: Any, path: str) -> Iterator[tuple[str, str]]:
             arg = value["Fn::Sub"]
             text = arg if isinstance(arg, str) else (arg[0] if isinstance(arg, list) else "")
             if isinstance(text, str):
-                import re
-
-                for name in re.findall(r"\$\{([A-Za-z0-9]+)(?:\.[^}]*)?\}", text):
+                for name in _SUB_REFERENCE.findall(text):
                     yield name, path
             if isinstance(arg, list) and len(arg) == 2:
                 yield from _references(arg[1], path)
