@@ -58,6 +58,12 @@ class Thresholds:
         "ruby2.5",
         "ruby2.7",
         "go1.x",
+        # marked "no longer supported by AWS Lambda" in aws-cdk-lib 2.275's Runtime class
+        "nodejs18.x",
+        "python3.9",
+        "provided",
+        "dotnetcore1.0",
+        "dotnetcore2.0",
     )
     previous_generation_instance_families: tuple[str, ...] = (
         "t1",
@@ -77,7 +83,129 @@ class Thresholds:
         "p2",
         "x1",
     )
-    tls_min_policies: tuple[str, ...] = ()
+    #: Security policies that allow nothing older than TLS 1.2: ELBv2 `SslPolicy`, CloudFront
+    #: `MinimumProtocolVersion` and origin protocols, API Gateway `SecurityPolicy` (PCI DSS 4.2.1).
+    tls_min_policies: tuple[str, ...] = (
+        # ELBv2 (names as listed by aws-cdk-lib 2.275's SslPolicy; "-1-2-"/"-1-3-" = minimum)
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS-1-2-2017-01",
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+        "ELBSecurityPolicy-FS-1-2-2019-08",
+        "ELBSecurityPolicy-FS-1-2-Res-2019-08",
+        "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+        # CloudFront viewer minimum protocol, and origin SSL protocols
+        "TLSv1.2_2021",
+        "TLSv1.2_2025",
+        "TLSv1.3_2025",
+        "TLSv1.2",
+        # API Gateway custom domains
+        "TLS_1_2",
+        "SecurityPolicy_TLS13_1_3_2025_09",
+        "SecurityPolicy_TLS13_1_3_FIPS_2025_09",
+        "SecurityPolicy_TLS13_1_2_PQ_2025_09",
+        "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09",
+        "SecurityPolicy_TLS13_2025_EDGE",
+        "SecurityPolicy_TLS12_PFS_2025_EDGE",
+        "SecurityPolicy_TLS12_2018_EDGE",
+    )
+    #: IAM actions accepted on `Resource: "*"` without a condition: they have no resource-level
+    #: permissions, or CDK's own handlers need them (log retention).
+    wildcard_resource_actions: tuple[str, ...] = (
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "cloudwatch:PutMetricData",
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+        "ec2:Describe*",
+        "logs:DescribeLogGroups",
+        "logs:PutRetentionPolicy",
+        "logs:DeleteRetentionPolicy",
+        # vended log delivery (Step Functions, API Gateway v2, Pipes logging): no resource ARNs
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+        "dynamodb:ListStreams",
+        "secretsmanager:GetRandomPassword",
+        "ecr:GetAuthorizationToken",
+        "kms:ListAliases",
+        "sts:GetCallerIdentity",
+    )
+    #: AWS managed policies that grant administrator-level access (PCI DSS 7.2.1, 7.2.2).
+    admin_managed_policies: tuple[str, ...] = (
+        "AdministratorAccess",
+        "PowerUserAccess",
+        "IAMFullAccess",
+        "AdministratorAccess-Amplify",
+        "AWSOrganizationsFullAccess",
+    )
+    #: TCP ports of remote administration that must never be open to the internet.
+    admin_ports: tuple[int, ...] = (22, 3389)
+    #: Words that mark a variable or parameter name as holding a secret.
+    secret_name_markers: tuple[str, ...] = (
+        "PASSWORD",
+        "PASSWD",
+        "PWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+        "CREDENTIALS",
+    )
+    #: Name endings that mark a variable as a *reference* to a secret, not the secret.
+    secret_reference_suffixes: tuple[str, ...] = (
+        "_ARN",
+        "_NAME",
+        "_ID",
+        "_PARAM",
+        "_PARAMETER",
+        "_PATH",
+        "_URL",
+        "_ENDPOINT",
+        "_TTL",
+        "_HEADER",
+    )
+    secret_rotation_max_days: int = 90
+    password_min_length: int = 12
+    backup_retention_min_days: int = 7
+    #: Words that mark a subnet as a data (non-public) tier.
+    data_subnet_markers: tuple[str, ...] = ("isolated", "private", "data", "db", "database")
 
 
 @dataclass(frozen=True)
@@ -296,7 +424,13 @@ def _thresholds(raw: Any) -> Thresholds:
     for key, value in raw.items():
         where = f"governance.thresholds.{key}"
         default = getattr(defaults, key)
-        if isinstance(default, tuple):
+        if isinstance(default, tuple) and default and isinstance(default[0], int):
+            if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+            ):
+                raise PolicyError(f"{where} must be a list of whole numbers; got {value!r}")
+            values[key] = tuple(value)
+        elif isinstance(default, tuple):
             values[key] = _str_list(value, where)
         elif key == "dynamodb_billing_mode":
             if value not in ("on_demand", "provisioned", "any"):

@@ -35,7 +35,15 @@ def test_findings_exit_1_with_rule_ids(capsys):
     )
     assert code == 1
     doc = json.loads(out)
-    assert {f["rule_id"] for f in doc["findings"]} == {"LIFE-001", "ENC-001", "NAME-001", "TAG-001"}
+    assert {f["rule_id"] for f in doc["findings"]} == {
+        "LIFE-001",
+        "ENC-001",
+        "NAME-001",
+        "TAG-001",
+        "PCI-TLS-001",
+        "PCI-BAK-003",
+        "COST-S3-001",
+    }
     assert doc["summary"]["error"] == len(doc["findings"])
     assert doc["templates"][0]["sha256"]
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cdk_synth
+from synth_support import run_cdk_synth
 
 SMALL_APP = Path(__file__).parent / "data" / "small_app"
 EXPECTED = {"ENC-002", "ENC-003", "ENC-008", "LIFE-001", "LIFE-002", "NAME-001", "TAG-001"}

@@ -1,0 +1,220 @@
+"""PCI-IAM-001..005: least privilege, no admin policies, no public resource policies."""
+
+from helpers import failing, undecided
+
+TABLE = {"Fn::GetAtt": ["Table", "Arn"]}
+CONDS = {"Deploy": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}}
+
+
+def policy(*statements):
+    return {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": "p",
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": list(statements)},
+        },
+    }
+
+
+def allow(actions, resources, **extra):
+    return {"Effect": "Allow", "Action": actions, "Resource": resources, **extra}
+
+
+def test_iam_001_wildcard_actions():
+    resources = {
+        "Named": policy(allow(["dynamodb:GetItem", "dynamodb:PutItem"], TABLE)),
+        "PrefixWildcard": policy(allow(["s3:GetObject*", "s3:List*"], "arn:aws:s3:::b/*")),
+        "Star": policy(allow("*", "*")),
+        "ServiceStar": policy(allow(["dynamodb:*"], TABLE)),
+        "NotAction": policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+        "DenyStar": policy({"Effect": "Deny", "Action": "*", "Resource": "*"}),
+        "RoleInline": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]
+                },
+                "Policies": [
+                    {"PolicyName": "i", "PolicyDocument": {"Statement": [allow("kms:*", "*")]}}
+                ],
+            },
+        },
+        "Managed": {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {"PolicyDocument": {"Statement": [allow("sqs:SendMessage", TABLE)]}},
+        },
+        "Conditional": policy(
+            {"Fn::If": ["Deploy", allow("*", "*"), allow("sqs:SendMessage", TABLE)]}
+        ),
+    }
+    assert failing("PCI-IAM-001", resources, Conditions=CONDS) == {
+        "Star",
+        "ServiceStar",
+        "NotAction",
+        "RoleInline",
+    }
+    assert undecided("PCI-IAM-001", resources, Conditions=CONDS) == {"Conditional"}
+
+
+def test_iam_002_wildcard_resources():
+    resources = {
+        "Scoped": policy(allow(["dynamodb:GetItem"], [TABLE])),
+        "XRay": policy(allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*")),
+        "CdkLogRetention": policy(
+            allow(["logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy"], "*")
+        ),
+        "Describe": policy(allow(["ec2:DescribeSubnets"], "*")),
+        "Conditioned": policy(
+            allow(
+                "ssm:GetParameter",
+                "*",
+                Condition={"StringEquals": {"aws:ResourceTag/Environment": "dev"}},
+            )
+        ),
+        "AnyParameter": policy(allow("ssm:GetParameter", "*")),
+        "Mixed": policy(allow(["xray:PutTraceSegments", "dynamodb:Scan"], ["*"])),
+        "NotResource": policy(
+            {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::x/*"}
+        ),
+        "Conditional": policy(
+            {"Fn::If": ["Deploy", allow("s3:GetObject", "*"), allow("s3:GetObject", TABLE)]}
+        ),
+    }
+    assert failing("PCI-IAM-002", resources, Conditions=CONDS) == {
+        "AnyParameter",
+        "Mixed",
+        "NotResource",
+    }
+    assert undecided("PCI-IAM-002", resources, Conditions=CONDS) == {"Conditional"}
+
+
+def managed_arn(name):
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::aws:policy/{name}"]]}
+
+
+def test_iam_003_admin_managed_policy():
+    def role(*arns):
+        return {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": list(arns)}}
+
+    resources = {
+        "Basic": role(managed_arn("service-role/AWSLambdaBasicExecutionRole")),
+        "Admin": role(managed_arn("AdministratorAccess")),
+        "PowerUser": role("arn:aws:iam::aws:policy/PowerUserAccess"),
+        "JobFunction": {
+            "Type": "AWS::IAM::Group",
+            "Properties": {
+                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/job-function/IAMFullAccess"]
+            },
+        },
+        "LookAlike": role("arn:aws:iam::111111111111:policy/NotAdministratorAccess"),
+    }
+    assert failing("PCI-IAM-003", resources) == {"Admin", "PowerUser", "JobFunction"}
+
+
+def test_iam_004_public_lambda_permission():
+    def permission(**props):
+        return {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Fn::GetAtt": ["Fn", "Arn"]},
+                **props,
+            },
+        }
+
+    resources = {
+        "FromApi": permission(
+            Principal="apigateway.amazonaws.com",
+            SourceArn={"Fn::Join": ["", ["arn:aws:execute-api:", {"Ref": "Api"}, "/*"]]},
+        ),
+        "Everyone": permission(Principal="*"),
+        "EveryoneFromAccount": permission(Principal="*", SourceAccount="111111111111"),
+        "PublicUrl": permission(
+            Principal="*", Action="lambda:InvokeFunctionUrl", FunctionUrlAuthType="NONE"
+        ),
+        "IamUrl": permission(
+            Principal="*",
+            Action="lambda:InvokeFunctionUrl",
+            FunctionUrlAuthType="AWS_IAM",
+            PrincipalOrgID="o-abc",
+        ),
+        "Param": permission(Principal={"Ref": "Who"}),
+    }
+    params = {"Who": {"Type": "String"}}
+    assert failing("PCI-IAM-004", resources, Parameters=params) == {"Everyone", "PublicUrl"}
+    assert undecided("PCI-IAM-004", resources, Parameters=params) == {"Param"}
+
+
+def test_iam_005_public_resource_policy():
+    def bucket_policy(*statements):
+        return {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "B"},
+                "PolicyDocument": {"Statement": list(statements)},
+            },
+        }
+
+    ssl_deny = {
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    oac = {
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::1:distribution/X"}},
+    }
+    public_read = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+    resources = {
+        "Private": bucket_policy(ssl_deny, oac),
+        "PublicRead": bucket_policy(ssl_deny, public_read),
+        "PublicTransportOnly": bucket_policy(
+            {**public_read, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
+        ),
+        "FromVpce": bucket_policy(
+            {**public_read, "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}
+        ),
+        "OpenQueue": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": "Q"}],
+                "PolicyDocument": {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": ["*"]},
+                            "Action": "sqs:SendMessage",
+                        }
+                    ]
+                },
+            },
+        },
+        "SnsToQueue": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": "Q"}],
+                "PolicyDocument": {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sns.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": "T"}}},
+                        }
+                    ]
+                },
+            },
+        },
+        "Conditional": bucket_policy({"Fn::If": ["Deploy", public_read, oac]}),
+    }
+    assert failing("PCI-IAM-005", resources, Conditions=CONDS) == {
+        "PublicRead",
+        "PublicTransportOnly",
+        "OpenQueue",
+    }
+    assert undecided("PCI-IAM-005", resources, Conditions=CONDS) == {"Conditional"}
