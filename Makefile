@@ -6,6 +6,8 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 VENV := .venv
+CHECKOV_VENV := .checkov-venv
+CHROMIUM := /usr/bin/chromium
 PY := $(VENV)/bin/python
 ENVS := dev staging production
 OUT := build
@@ -15,7 +17,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install demo synth test lint format rules-doc bench clean
+.PHONY: help install demo synth synth-legacy test lint format rules-doc bench clean chromium
 
 help:
 	@echo "make demo   - synthesize dev, staging, production with governance on; reports into build/reports/"
@@ -33,7 +35,21 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# checkov pins old boto3/packaging: it gets its own virtual environment and is run as a program.
+$(CHECKOV_VENV)/.installed:
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q checkov 2>&1 | grep -v "^WARNING: Location" || true
+	$(CHECKOV_VENV)/bin/checkov --version
+	touch $@
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+		else echo "$(CHROMIUM) is missing: run 'sudo apt-get install chromium'"; exit 1; fi; \
+	fi
+
+install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 synth: install
 	@mkdir -p $(OUT)
@@ -44,12 +60,29 @@ synth: install
 		echo "    $(OUT)/cdk.out.$$env"; \
 	done
 
-demo: synth
+# The cost report's baseline: every environment synthesized with the legacy profile.
+synth-legacy: install
+	@mkdir -p $(OUT)
+	@for env in $(ENVS); do \
+		echo "==> synthesizing $$env with -c profile=legacy (the cost report's before)"; \
+		npx --no-install cdk synth -q -c env=$$env -c profile=legacy -o $(OUT)/cdk.out.$$env.legacy > $(OUT)/synth-$$env-legacy.log 2>&1 \
+			|| { cat $(OUT)/synth-$$env-legacy.log; echo "legacy synthesis of $$env failed (log: $(OUT)/synth-$$env-legacy.log)"; exit 1; }; \
+		echo "    $(OUT)/cdk.out.$$env.legacy"; \
+	done
+
+demo: synth synth-legacy
 	@mkdir -p $(OUT)/reports
 	@for env in $(ENVS); do \
 		$(VENV)/bin/govern check $(OUT)/cdk.out.$$env --env $$env --format json -o $(OUT)/reports/findings-$$env.json \
 			&& echo "==> governance findings for $$env: $(OUT)/reports/findings-$$env.json"; \
+		$(VENV)/bin/govern report compliance $(OUT)/cdk.out.$$env --env $$env \
+			-o $(OUT)/reports/compliance-$$env.html -o $(OUT)/reports/compliance-$$env.json \
+			-o $(OUT)/reports/compliance-$$env.sarif || exit 1; \
+		echo "==> compliance report for $$env: $(OUT)/reports/compliance-$$env.html"; \
 	done
+	$(VENV)/bin/govern report cost $(foreach env,$(ENVS),--pair env=$(env),before=$(OUT)/cdk.out.$(env).legacy,after=$(OUT)/cdk.out.$(env)) \
+		-o $(OUT)/reports/cost.html -o $(OUT)/reports/cost.json
+	@echo "==> cost report (legacy vs optimised, offline estimate): $(OUT)/reports/cost.html"
 	@echo "Cloud assemblies: $(OUT)/cdk.out.{dev,staging,production}; reports: $(OUT)/reports/"
 
 lint: install
@@ -60,7 +93,7 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install lint
+test: install chromium lint
 	$(VENV)/bin/pytest -q
 
 rules-doc: install
@@ -68,6 +101,8 @@ rules-doc: install
 
 bench: install
 	$(PY) bench/bench_check.py
+	$(PY) bench/bench_compliance.py
+	$(PY) bench/bench_cost.py
 
 clean:
 	rm -rf $(OUT) cdk.out .pytest_cache

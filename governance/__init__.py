@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from aws_cdk import App
     from constructs import IConstruct
 
@@ -22,6 +24,17 @@ if TYPE_CHECKING:
     from governance.policy import Policy
 
 MIN_REASON_LENGTH = 10
+#: cdk-nag pack names, which are also the namespaces of their rule ids in CDK's report.
+CDK_NAG_PACKS = frozenset(
+    {
+        "AwsSolutions",
+        "PCI.DSS.321",
+        "HIPAA.Security",
+        "NIST.800.53.R4",
+        "NIST.800.53.R5",
+        "Serverless",
+    }
+)
 
 
 def policy_from_app(app: App) -> Policy:
@@ -65,19 +78,58 @@ def apply(app: App, policy: Policy | None = None) -> GovernancePlugin:
 
 
 def acknowledge(
-    scope: IConstruct, rule_id: str, reason: str, *, plugin: str | None = "govern"
+    scope: IConstruct,
+    rule_id: str,
+    reason: str,
+    *,
+    plugin: str | None = "govern",
+    ticket: str | None = None,
+    approver: str | None = None,
+    expires: date | str | None = None,
 ) -> None:
-    """Acknowledge a finding on ``scope`` (and everything below it) with a reason.
+    """Acknowledge a finding on ``scope`` (and everything below it) as a governed exception.
 
-    ``plugin`` prefixes the id (``govern::ENC-001``); pass ``plugin=None`` for an id that is
-    already complete (cdk-nag's ``AwsSolutions-IAM4``). A reason shorter than ten characters is
-    refused: the auditor reads it.
+    Makes CDK's acknowledgement (``Validations.of(scope).acknowledge``), which suppresses the
+    violation and writes it with its reason to ``validation-report.json``, and records the
+    exception - reason, ``ticket``, ``approver``, ``expires`` (a date or ``"YYYY-MM-DD"``) - in
+    the ``Metadata`` of every resource under ``scope``, so it reaches the template and the
+    compliance report. Once ``expires`` has passed, synthesis fails again (``GOV-EXC-001``);
+    acknowledging a rule listed in ``governance.non_waivable`` fails it (``GOV-EXC-002``).
+
+    ``plugin`` prefixes the id (``govern::ENC-001``). For cdk-nag use the pack's name
+    (``plugin="AwsSolutions"`` with ``"AwsSolutions-IAM4"``), or ``plugin=None`` with a full id
+    (``"AwsSolutions::AwsSolutions-IAM4"``); a bare cdk-nag id gets its pack's name added, since
+    CDK records only namespaced acknowledgements in its report. A reason shorter than ten
+    characters is refused: the auditor reads it.
     """
     from aws_cdk import Acknowledgment, Validations
+
+    from governance.exceptions import (
+        UNWAIVABLE_RULES,
+        ExceptionRecord,
+        parse_expires,
+        record_exception,
+        split_id,
+    )
 
     if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
         raise ValueError(
             f"acknowledging {rule_id} needs a reason of at least {MIN_REASON_LENGTH} characters"
         )
+    if plugin is None and split_id(rule_id)[0] is None and rule_id.split("-")[0] in CDK_NAG_PACKS:
+        plugin = rule_id.split("-")[0]
     ack_id = f"{plugin}::{rule_id}" if plugin else rule_id
-    Validations.of(scope).acknowledge(Acknowledgment(id=ack_id, reason=reason.strip()))
+    namespace, bare_rule = split_id(ack_id)
+    if bare_rule in UNWAIVABLE_RULES:
+        raise ValueError(f"{bare_rule} is about exceptions themselves and cannot be acknowledged")
+    record = ExceptionRecord(
+        rule=bare_rule,
+        reason=reason.strip(),
+        plugin=namespace,
+        ticket=ticket,
+        approver=approver,
+        expires=parse_expires(expires),
+        scope=scope.node.path,
+    )
+    Validations.of(scope).acknowledge(Acknowledgment(id=ack_id, reason=record.reason))
+    record_exception(scope, record)

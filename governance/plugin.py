@@ -22,6 +22,7 @@ from aws_cdk import (
 
 from governance import __version__
 from governance.engine import PLUGIN_NAME, evaluate
+from governance.exceptions import UNWAIVABLE_RULES
 from governance.model import Finding, Severity
 from governance.policy import Policy
 from governance.registry import all_rules
@@ -80,7 +81,8 @@ def _to_violations(findings: list[Finding]) -> list[PolicyViolation]:
                 rule_name=rule_id,
                 description=f"{first.title}: {message}",
                 fix=first.fix or None,
-                severity=_CDK_SEVERITY[severity],
+                # Findings about exceptions are "fatal": CDK cannot acknowledge those.
+                severity="fatal" if rule_id in UNWAIVABLE_RULES else _CDK_SEVERITY[severity],
                 rule_metadata={"pci_dss": ", ".join(first.pci)} if first.pci else None,
                 violating_resources=[
                     PolicyViolatingResource(

@@ -1,0 +1,129 @@
+"""cdk-nag's findings (and any other CDK validation plugin's) as :class:`Finding` records.
+
+cdk-nag 3 runs as a CDK validation plugin beside ours, so its verdicts are in the cloud assembly's
+``validation-report.json`` - violations and acknowledged ones alike. cdk-nag names the construct
+but not the template or logical id; both are found through the ``aws:cdk:path`` metadata of the
+templates. cdk-nag's PCI pack cites PCI DSS 3.2.1 control ids, which are kept in the message and
+not mixed with the v4.0.1 requirement numbers our rules carry.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from governance.engine import PLUGIN_NAME
+from governance.exceptions import resource_exceptions
+from governance.model import Finding, Severity
+from governance.template import Resource, Template
+
+if TYPE_CHECKING:
+    from governance.policy import Policy
+
+#: Plugin names of cdk-nag's packs (they are also the namespaces of their rule ids).
+CDK_NAG_PLUGINS = frozenset(
+    {
+        "AwsSolutions",
+        "PCI.DSS.321",
+        "HIPAA.Security",
+        "NIST.800.53.R4",
+        "NIST.800.53.R5",
+        "Serverless",
+    }
+)
+_SEVERITY = {
+    "fatal": Severity.ERROR,
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
+}
+
+
+def source_name(plugin_name: str) -> str:
+    return "cdk-nag" if plugin_name in CDK_NAG_PLUGINS else plugin_name
+
+
+def _report_files(templates: list[Template]) -> list[Path]:
+    seen: dict[Path, None] = {}
+    for t in templates:
+        report = Path(t.path).parent / "validation-report.json"
+        if report.is_file():
+            seen.setdefault(report.resolve(), None)
+    return list(seen)
+
+
+def plugin_findings(templates: list[Template], policy: Policy | None = None) -> list[Finding]:
+    """Findings of every validation plugin except ours, from the templates' cloud assemblies.
+
+    An acknowledged finding whose exception record has expired, or whose rule ``policy`` makes
+    non-waivable, is a violation again.
+    """
+    by_path: dict[tuple[str, str], Resource] = {}
+    for t in templates:
+        directory = str(Path(t.path).parent.resolve())
+        for res in t.resources.values():
+            if res.construct_path:
+                by_path[(directory, res.construct_path)] = res
+    findings: list[Finding] = []
+    for report_file in _report_files(templates):
+        try:
+            report = json.loads(report_file.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        directory = str(report_file.parent)
+        for plugin in report.get("pluginReports", []) or []:
+            name = plugin.get("pluginName") or "unknown"
+            if name == PLUGIN_NAME:
+                continue
+            for v in plugin.get("violations", []) or []:
+                findings.extend(_convert(v, name, directory, by_path, policy, acknowledged=False))
+            for v in plugin.get("suppressedViolations", []) or []:
+                findings.extend(_convert(v, name, directory, by_path, policy, acknowledged=True))
+    return findings
+
+
+def _convert(
+    violation: dict[str, Any],
+    plugin: str,
+    directory: str,
+    by_path: dict[tuple[str, str], Resource],
+    policy: Policy | None,
+    *,
+    acknowledged: bool,
+) -> list[Finding]:
+    rule_id = str(violation.get("ruleName") or "unknown")
+    description = str(violation.get("description") or rule_id)
+    severity = _SEVERITY.get(str(violation.get("severity", "")).lower(), Severity.WARNING)
+    out = []
+    for construct in violation.get("violatingConstructs", []) or []:
+        path = construct.get("constructPath") or ""
+        cfn = construct.get("cloudFormationResource") or {}
+        resource = by_path.get((directory, path))
+        paths = cfn.get("propertyPaths") or []
+        finding = Finding(
+            rule_id=rule_id,
+            severity=severity,
+            title=description.split(" - (Control ID")[0].rstrip("."),
+            message=description,
+            stack=resource.template.name if resource else path.split("/")[0],
+            logical_id=resource.logical_id if resource else cfn.get("logicalId") or path,
+            resource_type=resource.type if resource else construct.get("constructFqn") or "",
+            template_path=resource.template.path if resource else cfn.get("templatePath") or "",
+            construct_path=path or None,
+            property_path=paths[0] if paths else "Properties",
+            source=source_name(plugin),
+            fix=str(violation.get("suggestedFix") or ""),
+            category=plugin,
+        )
+        if acknowledged:
+            finding.status = "acknowledged"
+            finding.reason = violation.get("reason")
+        if resource is not None:
+            for record in resource_exceptions(resource):
+                if record.rule == rule_id:
+                    finding.exception = record.to_dict(policy)
+                    if finding.exception["expired"] or not finding.exception.get("waivable", True):
+                        finding.status, finding.reason = "violation", None
+        out.append(finding)
+    return out

@@ -1,0 +1,1 @@
+"""Reports built from cloud assemblies: compliance evidence for auditors, cost for finance."""
