@@ -1,0 +1,146 @@
+"""The audit bucket: versioned, KMS-encrypted, TLS-only, private, with lifecycle and access logs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+import governance
+
+#: Glacier storage classes a lifecycle rule may move objects to, by their CloudFormation name.
+GLACIER_CLASSES = ("GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
+
+#: Incomplete multipart uploads are never useful in an audit archive; abort them after a week.
+ABORT_MULTIPART_AFTER_DAYS = 7
+
+
+@dataclass(frozen=True)
+class BucketSettings:
+    """Versioning and lifecycle of the audit bucket (and of its access-log bucket)."""
+
+    versioned: bool
+    lifecycle_enabled: bool
+    glacier_transition_days: int
+    glacier_storage_class: str
+
+    def storage_class(self) -> s3.StorageClass:
+        if self.glacier_storage_class not in GLACIER_CLASSES:
+            raise ValueError(
+                f"storage class {self.glacier_storage_class!r} is not one of "
+                f"{', '.join(GLACIER_CLASSES)}"
+            )
+        return {
+            "GLACIER_IR": s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+            "GLACIER": s3.StorageClass.GLACIER,
+            "DEEP_ARCHIVE": s3.StorageClass.DEEP_ARCHIVE,
+        }[self.glacier_storage_class]
+
+
+def _lifecycle_rules(settings: BucketSettings) -> list[s3.LifecycleRule]:
+    if not settings.lifecycle_enabled:
+        return []
+    return [
+        s3.LifecycleRule(
+            id="archive-to-glacier",
+            enabled=True,
+            transitions=[
+                s3.Transition(
+                    storage_class=settings.storage_class(),
+                    transition_after=Duration.days(settings.glacier_transition_days),
+                )
+            ],
+            noncurrent_version_transitions=(
+                [
+                    s3.NoncurrentVersionTransition(
+                        storage_class=settings.storage_class(),
+                        transition_after=Duration.days(settings.glacier_transition_days),
+                    )
+                ]
+                if settings.versioned
+                else None
+            ),
+            abort_incomplete_multipart_upload_after=Duration.days(ABORT_MULTIPART_AFTER_DAYS),
+        )
+    ]
+
+
+def _secure_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    bucket_name: str,
+    settings: BucketSettings,
+    key: kms.IKey,
+    access_logs: s3.IBucket | None,
+) -> s3.Bucket:
+    return s3.Bucket(
+        scope,
+        construct_id,
+        bucket_name=bucket_name,
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned=settings.versioned,
+        lifecycle_rules=_lifecycle_rules(settings),
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix="s3-access/" if access_logs is not None else None,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+
+
+class AuditBucket(Construct):
+    """``bucket`` for audit records; its S3 server access logs go to ``access_logs_bucket``.
+
+    Objects (current and noncurrent versions) move to the configured Glacier class after
+    ``glacier_transition_days`` when lifecycle is enabled: Glacier Instant Retrieval keeps them
+    readable in milliseconds, which is what audit records younger than three months need
+    (PCI DSS 10.5.1); Glacier Flexible Retrieval needs a restore first. The
+    buckets are not emptied automatically on stack deletion: an audit archive is deleted on
+    purpose, by a person, never as a side effect of ``cdk destroy``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket_name: str,
+        access_logs_bucket_name: str,
+        settings: BucketSettings,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs_bucket = _secure_bucket(
+            self,
+            "AccessLogs",
+            bucket_name=access_logs_bucket_name,
+            settings=settings,
+            key=key,
+            access_logs=None,
+        )
+        self.bucket = _secure_bucket(
+            self,
+            "Bucket",
+            bucket_name=bucket_name,
+            settings=settings,
+            key=key,
+            access_logs=self.access_logs_bucket,
+        )
+        governance.acknowledge(
+            self,
+            "PCI.DSS.321-S3BucketReplicationEnabled",
+            "Versioning keeps every earlier version of an object, so an altered or deleted audit "
+            "record stays recoverable (PCI DSS 10.5.3: difficult to alter); the buckets are "
+            "private, TLS-only, KMS-encrypted with the environment's key and not writable by "
+            "any function. A cross-region replica would add a second key and copy per "
+            "environment without adding protection against alteration.",
+            plugin=None,
+        )

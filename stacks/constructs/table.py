@@ -1,0 +1,99 @@
+"""A DynamoDB table encrypted with the environment's key, billing mode from configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+BILLING_MODES = ("on_demand", "provisioned")
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """Capacity and recovery of a table; capacity numbers apply in ``provisioned`` mode only."""
+
+    billing_mode: str
+    read_capacity: int
+    write_capacity: int
+    max_read_capacity: int
+    max_write_capacity: int
+    target_utilization_percent: int
+    point_in_time_recovery: bool
+
+    @property
+    def provisioned(self) -> bool:
+        return self.billing_mode == "provisioned"
+
+
+class EncryptedTable(Construct):
+    """A table with a string partition key (and optional string sort key), KMS CMK and PITR.
+
+    In provisioned mode, read and write capacity auto-scale between the configured baseline
+    and maximum at the target utilisation (the baseline alone would not carry a peak).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table_name: str,
+        partition_key: str,
+        sort_key: str | None,
+        settings: TableSettings,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if settings.billing_mode not in BILLING_MODES:
+            raise ValueError(
+                f"billing mode {settings.billing_mode!r} is not one of {', '.join(BILLING_MODES)}"
+            )
+        self.settings = settings
+        capacity = (
+            {"read_capacity": settings.read_capacity, "write_capacity": settings.write_capacity}
+            if settings.provisioned
+            else {}
+        )
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            table_name=table_name,
+            partition_key=dynamodb.Attribute(
+                name=partition_key, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=(
+                dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING)
+                if sort_key
+                else None
+            ),
+            billing_mode=(
+                dynamodb.BillingMode.PROVISIONED
+                if settings.provisioned
+                else dynamodb.BillingMode.PAY_PER_REQUEST
+            ),
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=settings.point_in_time_recovery
+            ),
+            deletion_protection=False,
+            removal_policy=RemovalPolicy.DESTROY,
+            **capacity,
+        )
+        if settings.provisioned:
+            reads = self.table.auto_scale_read_capacity(
+                min_capacity=settings.read_capacity, max_capacity=settings.max_read_capacity
+            )
+            reads.scale_on_utilization(
+                target_utilization_percent=settings.target_utilization_percent
+            )
+            writes = self.table.auto_scale_write_capacity(
+                min_capacity=settings.write_capacity, max_capacity=settings.max_write_capacity
+            )
+            writes.scale_on_utilization(
+                target_utilization_percent=settings.target_utilization_percent
+            )

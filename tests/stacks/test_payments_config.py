@@ -1,0 +1,178 @@
+"""``environments.<env>.payments``: typed reading, clear errors, and a profile overlay."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from stacks.config import ConfigError, load_environment
+from stacks.payments import PaymentsStack
+from stacks.payments_config import PaymentsSettings
+from stacks.security import SecurityStack
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
+#: The legacy baseline the cost comparison starts from (another profile, same keys).
+LEGACY_OVERLAY = {
+    "functions": {"memory_mb": 3008, "architecture": "x86_64", "log_retention_days": None},
+    "table": {"billing_mode": "provisioned"},
+    "bucket": {"lifecycle_enabled": False},
+}
+
+
+def _settings(
+    env: str, context: dict | None = None, profile: str | None = None
+) -> PaymentsSettings:
+    ctx = context or CONTEXT
+    return PaymentsSettings.from_config(load_environment(ctx, env=env, profile=profile))
+
+
+def _with(env: str, path: str, value: object) -> dict:
+    ctx = copy.deepcopy(CONTEXT)
+    node = ctx["environments"][env]["payments"]
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node[part]
+    if value is KeyError:
+        del node[last]
+    else:
+        node[last] = value
+    return ctx
+
+
+@pytest.mark.parametrize(
+    ("env", "billing", "stage_rps", "glacier", "dlq_days", "alarms"),
+    [
+        ("dev", "on_demand", 100, 30, 3, False),
+        ("staging", "on_demand", 1000, 30, 7, True),
+        ("production", "provisioned", 10000, 90, 14, True),
+    ],
+)
+def test_each_environment_reads_its_values(env, billing, stage_rps, glacier, dlq_days, alarms):
+    s = _settings(env)
+    assert s.table.billing_mode == billing
+    assert s.api.stage_rate_limit_rps == stage_rps
+    assert s.bucket.glacier_transition_days == glacier
+    assert s.bucket.lifecycle_enabled and s.bucket.versioned
+    assert s.queue.dlq_retention_days == dlq_days
+    assert s.alarms.enabled is alarms
+    assert (s.functions.memory_mb, s.functions.timeout_s) == (512, 30)
+    assert (s.functions.architecture, s.functions.runtime) == ("arm64", "python3.11")
+    assert s.alarms.function_error_rate_percent == 1.0
+    assert s.alarms.period_minutes == 5
+
+
+def test_settings_are_frozen():
+    s = _settings("dev")
+    with pytest.raises(AttributeError):
+        s.table = None  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        s.reserved_concurrency["process_payment"] = 1000  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            "functions.memory_mb",
+            "512",
+            "environments.dev.payments.functions.memory_mb must be a whole number",
+        ),
+        (
+            "functions.architecture",
+            "arm",
+            "environments.dev.payments.functions.architecture must be one of arm64, x86_64",
+        ),
+        (
+            "functions.log_retention_days",
+            31,
+            "environments.dev.payments.functions.log_retention_days must be null (never expire) or one of",
+        ),
+        (
+            "functions.reserved_concurrency.notify_failures",
+            1,
+            "reserved_concurrency.notify_failures must be >= 2",
+        ),
+        (
+            "table.billing_mode",
+            "PAY_PER_REQUEST",
+            "environments.dev.payments.table.billing_mode must be one of on_demand, provisioned",
+        ),
+        ("table.max_write_capacity", 1, "table.max_write_capacity must be >= write_capacity"),
+        (
+            "queue.visibility_timeout_s",
+            10,
+            "queue.visibility_timeout_s must be >= the functions' timeout_s",
+        ),
+        (
+            "queue.dlq_retention_days",
+            15,
+            "environments.dev.payments.queue.dlq_retention_days must be a whole number between 1 and 14",
+        ),
+        ("api.waf_rate_window_s", 30, "api.waf_rate_window_s must be 60, 120, 300 or 600"),
+        ("api.api_key_clients", [], "api.api_key_clients must name at least one caller"),
+        (
+            "bucket.glacier_storage_class",
+            "STANDARD_IA",
+            "bucket.glacier_storage_class must be one of GLACIER_IR, GLACIER, DEEP_ARCHIVE",
+        ),
+        ("alarms.enabled", "yes", "environments.dev.payments.alarms.enabled must be true or false"),
+        (
+            "alarms.period_minutes",
+            KeyError,
+            "missing key environments.dev.payments.alarms.period_minutes",
+        ),
+    ],
+)
+def test_bad_values_name_the_key(path, value, message):
+    with pytest.raises(ConfigError) as caught:
+        _settings("dev", _with("dev", path, value))
+    assert message in str(caught.value)
+
+
+def test_missing_section_names_it():
+    ctx = copy.deepcopy(CONTEXT)
+    del ctx["environments"]["staging"]["payments"]
+    with pytest.raises(ConfigError, match=r"missing key environments\.staging\.payments"):
+        _settings("staging", ctx)
+
+
+def test_null_log_retention_means_never_expire():
+    s = _settings("dev", _with("dev", "functions.log_retention_days", None))
+    assert s.functions.log_retention_days is None
+
+
+def test_a_profile_overlay_changes_the_template_without_code(tmp_path):
+    ctx = copy.deepcopy(CONTEXT)
+    ctx.setdefault("platform_profiles", {}).setdefault("legacy", {}).setdefault("all", {})[
+        "payments"
+    ] = LEGACY_OVERLAY
+    ctx["governance"].setdefault("profiles", {}).setdefault("legacy", {})
+    ctx["env"] = "dev"
+    ctx["profile"] = "legacy"
+    app = cdk.App(context=ctx, outdir=str(tmp_path))
+    config = load_environment(ctx, env="dev", profile="legacy")
+    security = SecurityStack(app, "PaymentsSecurity", config=config)
+    template = Template.from_stack(
+        PaymentsStack(app, "Payments", config=config, key=security.key)
+    ).to_json()["Resources"]
+    functions = [r["Properties"] for r in template.values() if r["Type"] == "AWS::Lambda::Function"]
+    assert {f["MemorySize"] for f in functions} == {3008}
+    assert {tuple(f["Architectures"]) for f in functions} == {("x86_64",)}
+    (table,) = [r["Properties"] for r in template.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert table["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    buckets = [r["Properties"] for r in template.values() if r["Type"] == "AWS::S3::Bucket"]
+    assert buckets and all("LifecycleConfiguration" not in b for b in buckets)
+    lambda_groups = [
+        r["Properties"]
+        for r in template.values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+        and str(r["Properties"]["LogGroupName"]).startswith("/aws/lambda/")
+    ]
+    assert len(lambda_groups) == 3
+    assert all("RetentionInDays" not in g for g in lambda_groups)
