@@ -54,13 +54,16 @@ def apply(app: App, policy: Policy | None = None) -> GovernancePlugin:
     """Attach governance to ``app``: mutating Aspects first, then the validation plugins."""
     from aws_cdk import AspectPriority, Aspects, Tag, Validations
 
-    from governance.aspects import DestroyableAspect, tag_values_to_apply
+    from governance.aspects import DestroyableAspect, RawResourceTagAspect, tag_values_to_apply
     from governance.plugin import GovernancePlugin
 
     policy = policy or policy_from_app(app)
     if policy.apply_tags:
-        for key, value in tag_values_to_apply(policy).items():
+        values = tag_values_to_apply(policy)
+        for key, value in values.items():
             Aspects.of(app).add(Tag(key, value), priority=AspectPriority.MUTATING)
+        if values:
+            Aspects.of(app).add(RawResourceTagAspect(values), priority=AspectPriority.MUTATING)
     if policy.destroy_stateful:
         Aspects.of(app).add(DestroyableAspect(), priority=AspectPriority.MUTATING)
     plugin = GovernancePlugin(policy)

@@ -112,16 +112,6 @@ class NetworkStack(BaseStack):
             "to, and changing them is a configuration change, reviewed like any other.",
             plugin="CloudFormation-Validate",
         )
-        provider = self.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
-        if provider is not None:
-            governance.acknowledge(
-                provider,
-                "TAG-001",
-                "CDK's deploy-time handler that removes every rule from the VPC's default "
-                "security group (PCI DSS 1.3); CDK declares its role and function as raw "
-                "CloudFormation that tag Aspects cannot reach. It runs only during deployment "
-                "and handles no cardholder data; the VPC it serves carries the mandatory tags.",
-            )
         self.flow_log = self.vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_s3(flow_log_bucket, "vpc-flow-logs/"),

@@ -77,3 +77,37 @@ def test_destroy_aspect_covers_rds(tmp_path):
         app.synth()
     cluster = json.loads((tmp_path / "out" / "Db.template.json").read_text())["Resources"]["C"]
     assert cluster["Properties"]["DeletionProtection"] is False
+
+
+def test_raw_cloudformation_resources_are_tagged(tmp_path):
+    """CDK's own raw CfnResources (here the default-SG restricting provider) get the tags too."""
+    from aws_cdk import aws_ec2 as ec2
+
+    app = cdk.App(
+        outdir=str(tmp_path / "out"),
+        context={"@aws-cdk/aws-ec2:restrictDefaultSecurityGroup": True},
+    )
+    stack = cdk.Stack(app, "Net", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0)
+    raw = cdk.CfnResource(
+        stack,
+        "Preset",
+        type="AWS::SQS::Queue",
+        properties={"Tags": [{"Key": "Owner", "Value": "kept"}]},
+    )
+    assert raw is not None
+    governance.apply(app, Policy(tag_values={"Owner": "team", "CostCenter": "CC-1"}))
+    with contextlib.suppress(RuntimeError):  # other rules may fail this bare VPC; tags matter here
+        app.synth()
+    resources = json.loads((tmp_path / "out" / "Net.template.json").read_text())["Resources"]
+    handler = next(
+        r
+        for k, r in resources.items()
+        if k.startswith("CustomVpcRestrictDefaultSG") and r["Type"] == "AWS::Lambda::Function"
+    )
+    assert {t["Key"]: t["Value"] for t in handler["Properties"]["Tags"]} == {
+        "Owner": "team",
+        "CostCenter": "CC-1",
+    }
+    preset = {t["Key"]: t["Value"] for t in resources["Preset"]["Properties"]["Tags"]}
+    assert preset == {"Owner": "kept", "CostCenter": "CC-1"}
