@@ -1,0 +1,81 @@
+"""Amazon API Gateway: REST APIs (tiered requests), their stages (cache, X-Ray) and HTTP or
+WebSocket APIs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from governance.template import Resource
+from reports.cost.model import CostComponent
+from reports.cost.resources.base import Context, prices
+
+_CACHE_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
+
+
+def api_requests(api: Resource, ctx: Context) -> float:
+    """Monthly requests of a REST API, from its usage (shared when several APIs exist)."""
+    usage = ctx.usage if api is ctx.resource else ctx.usage_of(api)
+    return usage.get("monthly_requests")
+
+
+@prices("AWS::ApiGateway::RestApi", service="Amazon API Gateway", usage=("monthly_requests",))
+def rest_api(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    requests = api_requests(res, ctx)
+    share = ctx.environment.count(res.type)
+    if share > 1 and ctx.usage.raw_split("monthly_requests"):
+        ctx.note(f"the environment's API traffic is shared by its {share} REST APIs")
+    yield from ctx.charge("Requests", "apigateway.rest.requests", requests)
+
+
+@prices(
+    "AWS::ApiGateway::Stage",
+    service="Amazon API Gateway",
+    usage=("access_log_kb_per_request", "xray_sampling_rate"),
+)
+def rest_stage(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    charged = False
+    if ctx.flag(res.prop("CacheClusterEnabled"), False, "CacheClusterEnabled"):
+        size = ctx.text(res.prop("CacheClusterSize"), "0.5", "CacheClusterSize")
+        if size not in _CACHE_SIZES:
+            ctx.note(f"cache size {size} GB is not a size API Gateway offers")
+        ctx.attr("cache", f"{size} GB")
+        yield from ctx.charge(
+            f"Cache ({size} GB)", f"apigateway.cache.{size}", ctx.hours, usage_based=False
+        )
+        charged = True
+    if ctx.flag(res.prop("TracingEnabled"), False, "TracingEnabled"):
+        api = ctx.target(res.prop("RestApiId"))
+        requests = api_requests(api, ctx) if api is not None else 0.0
+        rate = ctx.usage.get("xray_sampling_rate", 0.05)
+        yield from ctx.charge(
+            "X-Ray traces recorded",
+            "xray.traces_recorded",
+            requests * rate,
+            note=f"{rate:.0%} of requests sampled",
+        )
+        charged = True
+    if not charged:
+        ctx.free("a stage without a cache or X-Ray tracing has no charge of its own")
+
+
+@prices(
+    "AWS::ApiGatewayV2::Api",
+    service="Amazon API Gateway",
+    usage=("monthly_requests", "monthly_messages", "monthly_connection_minutes"),
+)
+def http_api(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    protocol = ctx.text(res.prop("ProtocolType"), "HTTP", "ProtocolType")
+    ctx.attr("protocol", protocol)
+    if protocol == "WEBSOCKET":
+        yield from ctx.charge(
+            "Messages", "apigateway.websocket.messages", ctx.usage.get("monthly_messages")
+        )
+        yield from ctx.charge(
+            "Connection minutes",
+            "apigateway.websocket.minutes",
+            ctx.usage.get("monthly_connection_minutes"),
+        )
+    else:
+        yield from ctx.charge(
+            "Requests", "apigateway.http.requests", ctx.usage.get("monthly_requests")
+        )

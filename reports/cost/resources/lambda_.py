@@ -1,0 +1,204 @@
+"""AWS Lambda: functions (requests, GB-seconds, ephemeral storage, implicit logs, X-Ray traces)
+and provisioned concurrency on versions and aliases."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from governance.template import Resource
+from reports.cost.model import CostComponent
+from reports.cost.resources.base import Context, fmt_mb, prices, refs_in
+from reports.cost.resources.logs import log_storage_components
+
+#: Construct-path segments and logical-id stems of the handlers CDK adds for deploy-time work
+#: (log retention, bucket notifications, AwsCustomResource, CustomResourceProvider handlers).
+_CDK_HANDLER = re.compile(
+    r"(?:Custom::[A-Za-z0-9]+CustomResourceProvider|LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"
+    r"|BucketNotificationsHandler050a0587b7544547bf325f094a3db834|AWS679f53fac002430cb0da5b7982bd2287"
+    r"|Custom[A-Za-z0-9]+CustomResourceProviderHandler)"
+)
+_DEFAULT_BATCH = {"sqs": 10, "kinesis": 100, "dynamodb": 100}
+
+
+def architecture(res: Resource, ctx: Context) -> str:
+    archs = res.prop("Architectures")
+    if isinstance(archs, list) and archs:
+        arch = ctx.text(archs[0], "x86_64", "Architectures")
+        return "arm64" if arch == "arm64" else "x86_64"
+    return "x86_64"
+
+
+def is_deploy_time_handler(fn: Resource) -> bool:
+    """A function that only runs while CloudFormation deploys (it backs a custom resource)."""
+    if any(str(k).startswith("aws:cdk:is-custom-resource-handler") for k in fn.metadata):
+        return True
+    if _CDK_HANDLER.search(fn.construct_path or fn.logical_id):
+        return True
+    for other in fn.template.referrers(fn.logical_id):
+        if other.type.startswith("Custom::") or other.type == "AWS::CloudFormation::CustomResource":
+            return True
+    return False
+
+
+def batch_size(fn: Resource, ctx: Context) -> float | None:
+    """Records per invocation from the function's event source mapping (full batches assumed)."""
+    for esm in fn.template.referrers(fn.logical_id, "AWS::Lambda::EventSourceMapping"):
+        source = str(esm.prop("EventSourceArn") or "")
+        target = ctx.target(esm.prop("EventSourceArn"))
+        kind = "sqs"
+        if target is not None and target.type == "AWS::DynamoDB::Table":
+            kind = "dynamodb"
+        elif "kinesis" in source:
+            kind = "kinesis"
+        return ctx.number(esm.prop("BatchSize"), _DEFAULT_BATCH[kind], "BatchSize")
+    return None
+
+
+def invocations(fn: Resource, ctx: Context) -> float:
+    """Monthly invocations of ``fn``: its usage, batches of its event source, or deploy-time."""
+    usage = ctx.usage_of(fn) if fn is not ctx.resource else ctx.usage
+    if is_deploy_time_handler(fn) and not usage.is_explicit("monthly_requests"):
+        return usage.get("deploy_time_requests", 10)
+    if usage.has("monthly_events") and not usage.is_explicit("monthly_requests"):
+        events = usage.get("monthly_events")
+        size = batch_size(fn, ctx)
+        return events / size if size else events
+    return usage.get("monthly_requests")
+
+
+def explicit_log_group(fn: Resource) -> Resource | None:
+    tpl = fn.template
+    target = tpl.get(fn.prop("LoggingConfig", "LogGroup"))
+    if target is not None and target.type == "AWS::Logs::LogGroup":
+        return target
+    for group in tpl.referrers(fn.logical_id, "AWS::Logs::LogGroup"):
+        return group
+    name = fn.prop("LoggingConfig", "LogGroup")
+    if isinstance(name, str):
+        for group in tpl.of_type("AWS::Logs::LogGroup"):
+            if group.prop("LogGroupName") == name:
+                return group
+    return None
+
+
+def traced_by_api(fn: Resource, ctx: Context) -> bool:
+    """Invoked by API Gateway in an environment whose stages trace: one trace, counted there."""
+    for perm in fn.template.referrers(fn.logical_id, "AWS::Lambda::Permission"):
+        principal = str(perm.prop("Principal") or "")
+        if principal.startswith("apigateway."):
+            return any(
+                ctx.flag(stage.prop("TracingEnabled"), False, "TracingEnabled")
+                for stage in ctx.environment.of_type("AWS::ApiGateway::Stage")
+            )
+    return False
+
+
+@prices(
+    "AWS::Lambda::Function",
+    service="AWS Lambda",
+    usage=(
+        "monthly_requests",
+        "monthly_events",
+        "request_duration_ms",
+        "log_kb_per_request",
+        "xray_sampling_rate",
+        "deploy_time_requests",
+    ),
+)
+def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    memory = ctx.number(res.prop("MemorySize"), 128, "MemorySize")
+    arch = architecture(res, ctx)
+    storage_mb = ctx.number(res.prop("EphemeralStorage", "Size"), 512, "EphemeralStorage.Size")
+    ctx.attr("configuration", f"{fmt_mb(memory)} {arch}")
+    calls = invocations(res, ctx)
+    if is_deploy_time_handler(res):
+        ctx.note("runs only while CloudFormation deploys the stack")
+    duration_s = ctx.usage.get("request_duration_ms", 100) / 1000.0
+    seconds = calls * duration_s
+    yield from ctx.charge("Requests", f"lambda.requests.{arch}", calls)
+    yield from ctx.charge(
+        f"Duration ({fmt_mb(memory)}, {duration_s * 1000:g} ms)",
+        f"lambda.duration.{arch}",
+        seconds * memory / 1024.0,
+    )
+    if storage_mb > 512:
+        yield from ctx.charge(
+            "Ephemeral storage",
+            f"lambda.ephemeral_storage.{arch}",
+            seconds * (storage_mb - 512) / 1024.0,
+        )
+    if explicit_log_group(res) is None:
+        yield from _implicit_logs(res, ctx, calls)
+    tracing = res.prop("TracingConfig", "Mode")
+    if isinstance(tracing, str) and tracing == "Active":
+        if traced_by_api(res, ctx):
+            ctx.note("X-Ray traces counted on the API Gateway stage that invokes it")
+        else:
+            rate = ctx.usage.get("xray_sampling_rate", 0.05)
+            yield from ctx.charge("X-Ray traces recorded", "xray.traces_recorded", calls * rate)
+
+
+def _implicit_logs(res: Resource, ctx: Context, calls: float) -> Iterator[CostComponent]:
+    """The ``/aws/lambda/<name>`` group Lambda creates itself when the template has none."""
+    retention: float | None = None
+    for custom in res.template.referrers(res.logical_id, "Custom::LogRetention"):
+        if res.logical_id in refs_in(custom.prop("LogGroupName")):
+            retention = ctx.number(custom.prop("RetentionInDays"), 0, "RetentionInDays") or None
+    ingest_gb = calls * ctx.usage.get("log_kb_per_request", 1.0) / (1024.0 * 1024.0)
+    ctx.attr("log retention", "never expires" if retention is None else f"{retention:g} days")
+    ctx.note(
+        "logs go to the log group Lambda creates itself"
+        + (" (retention set by Custom::LogRetention)" if retention else " (never expires)")
+    )
+    yield from log_storage_components(
+        ctx, ingest_gb, retention, "STANDARD", prefix="Logs (implicit group): "
+    )
+
+
+@prices(
+    "AWS::Lambda::Version",
+    service="AWS Lambda",
+    usage=("monthly_provisioned_hours",),
+)
+def lambda_version(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    yield from _provisioned(res, ctx)
+
+
+@prices("AWS::Lambda::Alias", service="AWS Lambda", usage=("monthly_provisioned_hours",))
+def lambda_alias(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    yield from _provisioned(res, ctx)
+
+
+def _provisioned(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    count = ctx.number(
+        res.prop("ProvisionedConcurrencyConfig", "ProvisionedConcurrentExecutions"),
+        0,
+        "ProvisionedConcurrentExecutions",
+    )
+    if count <= 0:
+        ctx.free("no provisioned concurrency: a version or alias has no charge of its own")
+        return
+    fn = _function_of(res, ctx)
+    memory, arch = (128.0, "x86_64")
+    if fn is not None:
+        memory = ctx.number(fn.prop("MemorySize"), 128, "MemorySize")
+        arch = architecture(fn, ctx)
+    hours = ctx.usage.get("monthly_provisioned_hours", ctx.hours)
+    ctx.attr("provisioned concurrency", f"{count:g} × {fmt_mb(memory)} {arch}")
+    ctx.note("invocations served by provisioned concurrency are priced at the on-demand rate")
+    yield from ctx.charge(
+        "Provisioned concurrency",
+        f"lambda.provisioned_concurrency.{arch}",
+        count * memory / 1024.0 * hours * 3600.0,
+        usage_based=False,
+    )
+
+
+def _function_of(res: Resource, ctx: Context) -> Resource | None:
+    target = ctx.target(res.prop("FunctionName"))
+    if target is None and res.type == "AWS::Lambda::Alias":
+        version = ctx.target(res.prop("FunctionVersion"))
+        if version is not None:
+            target = ctx.target(version.prop("FunctionName"))
+    return target if target is not None and target.type == "AWS::Lambda::Function" else None

@@ -1,0 +1,142 @@
+"""Networking and edge: NAT Gateways, public IPv4 addresses, VPC endpoints, load balancers,
+CloudFront distributions and Route 53 health checks and hosted zones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from governance.template import Resource
+from reports.cost.model import CostComponent
+from reports.cost.resources.base import Context, prices
+
+
+@prices("AWS::EC2::NatGateway", service="EC2 - Other", usage=("monthly_data_processed_gb",))
+def nat_gateway(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    count = ctx.environment.count(res.type)
+    ctx.attr("NAT", "gateway")
+    if count > 1 and ctx.usage.raw_split("monthly_data_processed_gb"):
+        ctx.note(f"the environment's NAT traffic is shared by its {count} NAT Gateways")
+    yield from ctx.charge("NAT Gateway hours", "nat.hours", ctx.hours, usage_based=False)
+    yield from ctx.charge("Data processed", "nat.data", ctx.usage.get("monthly_data_processed_gb"))
+
+
+@prices("AWS::EC2::EIP", service="Amazon Virtual Private Cloud")
+def elastic_ip(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    yield from ctx.charge("Public IPv4 address", "vpc.public_ipv4", ctx.hours, usage_based=False)
+
+
+@prices(
+    "AWS::EC2::VPCEndpoint",
+    service="Amazon Virtual Private Cloud",
+    usage=("monthly_data_processed_gb",),
+)
+def vpc_endpoint(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    kind = ctx.text(res.prop("VpcEndpointType"), "Gateway", "VpcEndpointType")
+    service = res.prop("ServiceName")
+    name = service if isinstance(service, str) else "endpoint"
+    ctx.attr("endpoint", kind)
+    if kind == "Gateway":
+        ctx.free("gateway endpoints (S3, DynamoDB) have no charge")
+        return
+    subnets = res.prop("SubnetIds")
+    azs = len(subnets) if isinstance(subnets, list) and subnets else 1
+    data = ctx.usage.get("monthly_data_processed_gb")
+    if kind == "GatewayLoadBalancer":
+        yield from ctx.charge(
+            "Endpoint hours", "vpc.endpoint.gwlb.hours", ctx.hours, usage_based=False
+        )
+        yield from ctx.charge("Data processed", "vpc.endpoint.gwlb.data", data)
+        return
+    ctx.attr("endpoint", f"interface in {azs} AZ(s)")
+    ctx.note(f"service {name.split('.')[-1] if isinstance(name, str) else name}")
+    yield from ctx.charge(
+        f"Endpoint hours ({azs} AZ)",
+        "vpc.endpoint.interface.hours",
+        azs * ctx.hours,
+        usage_based=False,
+    )
+    yield from ctx.charge("Data processed", "vpc.endpoint.interface.data", data)
+
+
+@prices(
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    service="Amazon Elastic Load Balancing",
+    usage=("average_lcus", "monthly_requests"),
+)
+def load_balancer(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    kind = ctx.text(res.prop("Type"), "application", "Type")
+    ctx.attr("load balancer", kind)
+    if kind not in ("application", "network"):
+        yield from ctx.charge(
+            "Load balancer hours", f"elb.{kind}.hours", ctx.hours, usage_based=False
+        )
+        return
+    yield from ctx.charge("Load balancer hours", f"elb.{kind}.hours", ctx.hours, usage_based=False)
+    yield from ctx.charge(
+        "Capacity units", f"elb.{kind}.lcu", ctx.usage.get("average_lcus", 1) * ctx.hours
+    )
+
+
+@prices(
+    "AWS::CloudFront::Distribution",
+    service="Amazon CloudFront",
+    usage=("monthly_data_transfer_gb", "monthly_https_requests", "monthly_origin_transfer_gb"),
+)
+def distribution(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    price_class = ctx.text(
+        res.prop("DistributionConfig", "PriceClass"), "PriceClass_All", "PriceClass"
+    )
+    ctx.attr("price class", price_class)
+    ctx.note("priced at the United States, Mexico and Canada rates; always-free tier not applied")
+    yield from ctx.charge(
+        "Data transfer out",
+        "cloudfront.data_out",
+        ctx.usage.get("monthly_data_transfer_gb"),
+        region="us-east-1",
+    )
+    yield from ctx.charge(
+        "HTTPS requests",
+        "cloudfront.requests.https",
+        ctx.usage.get("monthly_https_requests"),
+        region="us-east-1",
+    )
+    origin = ctx.usage.get("monthly_origin_transfer_gb")
+    if origin:
+        yield from ctx.charge(
+            "Data transfer to origin", "cloudfront.data_to_origin", origin, region="us-east-1"
+        )
+
+
+@prices("AWS::Route53::HealthCheck", service="Amazon Route 53")
+def health_check(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    config = res.prop("HealthCheckConfig") or {}
+    kind = ctx.text(config.get("Type"), "HTTP", "HealthCheckConfig.Type")
+    fqdn = config.get("FullyQualifiedDomainName")
+    aws_endpoint = not isinstance(fqdn, str) or any(
+        s in fqdn for s in (".amazonaws.com", ".cloudfront.net", ".elb.", ".awsglobalaccelerator.")
+    )
+    where = "aws" if aws_endpoint else "non_aws"
+    options = []
+    if kind in ("HTTPS", "HTTPS_STR_MATCH"):
+        options.append("HTTPS")
+    if kind.endswith("STR_MATCH"):
+        options.append("string matching")
+    if ctx.number(config.get("RequestInterval"), 30, "RequestInterval") == 10:
+        options.append("fast interval")
+    if ctx.flag(config.get("MeasureLatency"), False, "MeasureLatency"):
+        options.append("latency measurement")
+    ctx.attr("health check", f"{kind} ({'AWS' if aws_endpoint else 'non-AWS'} endpoint)")
+    yield from ctx.charge("Health check", f"route53.health_check.{where}", 1, usage_based=False)
+    if options:
+        yield from ctx.charge(
+            "Optional features: " + ", ".join(options),
+            f"route53.health_check.option.{where}",
+            len(options),
+            usage_based=False,
+        )
+
+
+@prices("AWS::Route53::HostedZone", service="Amazon Route 53")
+def hosted_zone(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    ctx.note("queries to alias records of AWS resources are free; other queries are not priced")
+    yield from ctx.charge("Hosted zone", "route53.hosted_zone", 1, usage_based=False)

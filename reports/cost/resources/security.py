@@ -1,0 +1,200 @@
+"""Security services: KMS keys, Secrets Manager secrets, WAF web ACLs, Shield Advanced,
+GuardDuty detectors and CloudTrail trails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from governance.template import Resource
+from reports.cost.model import CostComponent
+from reports.cost.resources.base import Context, prices, refs_in
+
+#: AWS managed rule groups that carry a fee of their own beyond the $1 a month of a rule group.
+PAID_MANAGED_GROUPS = {
+    "AWSManagedRulesBotControlRuleSet": "waf.bot_control",
+    "AWSManagedRulesATPRuleSet": "waf.fraud_control_atp",
+    "AWSManagedRulesACFPRuleSet": "waf.fraud_control_acfp",
+}
+
+
+@prices("AWS::KMS::Key", service="AWS Key Management Service", usage=("monthly_requests",))
+def kms_key(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    spec = ctx.text(res.prop("KeySpec"), "SYMMETRIC_DEFAULT", "KeySpec")
+    if spec != "SYMMETRIC_DEFAULT":
+        ctx.attr("key spec", spec)
+    yield from ctx.charge("Customer managed key", "kms.key", 1, usage_based=False)
+    key = "kms.requests.symmetric" if spec == "SYMMETRIC_DEFAULT" else "kms.requests.asymmetric"
+    yield from ctx.charge("Requests", key, ctx.usage.get("monthly_requests"))
+
+
+@prices("AWS::KMS::ReplicaKey", service="AWS Key Management Service", usage=("monthly_requests",))
+def kms_replica_key(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    yield from ctx.charge("Replica key", "kms.key", 1, usage_based=False)
+    yield from ctx.charge("Requests", "kms.requests.symmetric", ctx.usage.get("monthly_requests"))
+
+
+@prices("AWS::SecretsManager::Secret", service="AWS Secrets Manager", usage=("monthly_requests",))
+def secret(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    replicas = res.prop("ReplicaRegions")
+    count = 1 + (len(replicas) if isinstance(replicas, list) else 0)
+    if count > 1:
+        ctx.attr("replicas", str(count - 1))
+    yield from ctx.charge(
+        "Secret" + (f" and {count - 1} replica(s)" if count > 1 else ""),
+        "secretsmanager.secret",
+        count,
+        usage_based=False,
+    )
+    yield from ctx.charge(
+        "API requests", "secretsmanager.requests", ctx.usage.get("monthly_requests")
+    )
+
+
+def _protected(ctx: Context) -> set[str]:
+    out: set[str] = set()
+    for protection in ctx.environment.of_type("AWS::Shield::Protection"):
+        out |= refs_in(protection.prop("ResourceArn"))
+    return out
+
+
+def _associated_requests(res: Resource, ctx: Context) -> tuple[float, list[str], set[str]]:
+    """Requests of the resources this web ACL is associated with, their names and ids."""
+    from reports.cost.resources.apigateway import api_requests
+
+    tpl = res.template
+    apis: dict[str, Resource] = {}
+    names: list[str] = []
+    ids: set[str] = set()
+    requests = 0.0
+    for assoc in tpl.referrers(res.logical_id, "AWS::WAFv2::WebACLAssociation"):
+        for rid in refs_in(assoc.prop("ResourceArn")):
+            target = tpl.resources.get(rid)
+            if target is None:
+                continue
+            ids.add(rid)
+            if target.type == "AWS::ApiGateway::Stage":
+                api = ctx.target(target.prop("RestApiId"))
+                if api is not None:
+                    apis[api.logical_id] = api
+            elif target.type == "AWS::ApiGateway::RestApi":
+                apis[rid] = target
+            elif target.type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+                requests += ctx.usage_of(target).get("monthly_requests")
+                names.append(rid)
+    for api in apis.values():
+        requests += api_requests(api, ctx)
+        names.append(api.logical_id)
+    for dist in tpl.referrers(res.logical_id, "AWS::CloudFront::Distribution"):
+        requests += ctx.usage_of(dist).get("monthly_https_requests")
+        names.append(dist.logical_id)
+        ids.add(dist.logical_id)
+    return requests, names, ids
+
+
+def web_acl_requests(acl: Resource, ctx: Context) -> float:
+    """Requests a web ACL inspects: those of its associated resources, else its usage value."""
+    requests, names, _ = _associated_requests(acl, ctx)
+    if names:
+        return requests
+    usage = ctx.usage if acl is ctx.resource else ctx.usage_of(acl)
+    return usage.get("monthly_requests")
+
+
+@prices("AWS::WAFv2::WebACL", service="AWS WAF", usage=("monthly_requests",))
+def web_acl(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    rules = res.prop("Rules") or []
+    rules = rules if isinstance(rules, list) else []
+    managed = [
+        r["Statement"]["ManagedRuleGroupStatement"]
+        for r in rules
+        if isinstance(r, dict)
+        and isinstance(r.get("Statement"), dict)
+        and isinstance(r["Statement"].get("ManagedRuleGroupStatement"), dict)
+    ]
+    ctx.attr("rules", f"{len(rules)} ({len(managed)} managed rule groups)")
+    requests, names, ids = _associated_requests(res, ctx)
+    if names:
+        ctx.note("requests are those of " + ", ".join(sorted(names)))
+    else:
+        requests = ctx.usage.get("monthly_requests")
+    if ids and ids <= _protected(ctx):
+        ctx.free("WAF fees on resources protected by Shield Advanced are included in Shield")
+        return
+    yield from ctx.charge("Web ACL", "waf.web_acl", 1, usage_based=False)
+    yield from ctx.charge("Rules and rule groups", "waf.rule", len(rules), usage_based=False)
+    yield from ctx.charge("Requests", "waf.requests", requests)
+    for group in managed:
+        name = group.get("Name")
+        if name in PAID_MANAGED_GROUPS:
+            yield from ctx.charge(f"{name} subscription", PAID_MANAGED_GROUPS[name], 1)
+
+
+@prices("AWS::Shield::Protection", service="AWS Shield")
+def shield_protection(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    ctx.attr("Shield Advanced", "on")
+    holder = ctx.once(
+        "shield-advanced", f"{ctx.environment.name}: {res.construct_path or res.logical_id}"
+    )
+    if holder is not None:
+        ctx.free(f"the Shield Advanced subscription is charged once per organisation ({holder})")
+        return
+    ctx.note("one subscription per AWS Organization (1-year commitment), whatever the protections")
+    yield from ctx.charge("Shield Advanced subscription", "shield.advanced", 1, usage_based=False)
+
+
+@prices(
+    "AWS::GuardDuty::Detector",
+    service="Amazon GuardDuty",
+    usage=("monthly_management_events", "monthly_flow_dns_logs_gb"),
+)
+def guardduty_detector(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    if not ctx.flag(res.prop("Enable"), True, "Enable"):
+        ctx.free("detector disabled")
+        return
+    ctx.note("free trial, S3, EKS, malware and runtime protection are not modelled")
+    yield from ctx.charge(
+        "CloudTrail management events analysed",
+        "guardduty.cloudtrail_events",
+        ctx.usage.get("monthly_management_events"),
+    )
+    yield from ctx.charge(
+        "VPC flow and DNS logs analysed",
+        "guardduty.flow_dns_logs",
+        ctx.usage.get("monthly_flow_dns_logs_gb"),
+    )
+
+
+@prices(
+    "AWS::CloudTrail::Trail",
+    service="AWS CloudTrail",
+    usage=("monthly_data_events", "monthly_management_events", "additional_copy"),
+)
+def cloudtrail_trail(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    data_events = False
+    for selector in res.prop("EventSelectors") or []:
+        if isinstance(selector, dict) and selector.get("DataResources"):
+            data_events = True
+    for selector in res.prop("AdvancedEventSelectors") or []:
+        if isinstance(selector, dict) and "Data" in str(selector.get("FieldSelectors")):
+            data_events = True
+    ctx.attr("data events", "on" if data_events else "off")
+    charged = False
+    if ctx.usage.get("additional_copy"):
+        yield from ctx.charge(
+            "Management events (additional copy)",
+            "cloudtrail.management_copy",
+            ctx.usage.get("monthly_management_events"),
+        )
+        charged = True
+    else:
+        ctx.note("the first copy of management events is free")
+    if data_events:
+        yield from ctx.charge(
+            "Data events", "cloudtrail.data_events", ctx.usage.get("monthly_data_events")
+        )
+        charged = True
+    if res.prop("InsightSelectors"):
+        yield from ctx.charge("CloudTrail Insights events", "cloudtrail.insights", 0)
+        charged = True
+    if not charged:
+        ctx.free("a single trail of management events is free (its bucket and logs are priced)")

@@ -1,0 +1,275 @@
+"""Amazon S3 buckets, with their lifecycle rules modelled as a share of time per storage class.
+
+Objects arrive at a steady rate (``monthly_ingest_gb``) and live ``ExpirationInDays`` (or
+``retention_horizon_days`` when they never expire). An object spends the first ``t1`` days in
+Standard, then ``t2 - t1`` days in the class of the first transition, and so on; in steady state
+the bucket holds ``daily ingest × days in class`` of data in each class, and each class is priced
+for that share. Intelligent-Tiering is split the same way (frequent for 30 days, then
+infrequent, then the archive tiers the bucket enables), assuming objects are not read again.
+Given ``storage_gb`` instead, the total is split by the same shares of time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from governance.template import Resource
+from reports.cost.model import CostComponent
+from reports.cost.resources.base import Context, prices
+
+KB_PER_GB = 1024.0 * 1024.0
+
+
+@dataclass(frozen=True)
+class StorageClass:
+    label: str
+    storage_key: str
+    transition_key: str | None
+    minimum_days: int
+    archive: bool = False  # Glacier/Deep Archive: 40 KB of per-object overhead
+
+
+CLASSES = {
+    "STANDARD": StorageClass("Standard", "s3.standard.storage", None, 0),
+    "STANDARD_IA": StorageClass(
+        "Standard-IA", "s3.standard_ia.storage", "s3.transition.standard_ia", 30
+    ),
+    "ONEZONE_IA": StorageClass(
+        "One Zone-IA", "s3.onezone_ia.storage", "s3.transition.onezone_ia", 30
+    ),
+    "GLACIER_IR": StorageClass(
+        "Glacier Instant Retrieval", "s3.glacier_ir.storage", "s3.transition.glacier_ir", 90
+    ),
+    "GLACIER": StorageClass(
+        "Glacier Flexible Retrieval", "s3.glacier.storage", "s3.transition.glacier", 90, True
+    ),
+    "DEEP_ARCHIVE": StorageClass(
+        "Glacier Deep Archive", "s3.deep_archive.storage", "s3.transition.deep_archive", 180, True
+    ),
+    "INTELLIGENT_TIERING": StorageClass(
+        "Intelligent-Tiering", "", "s3.transition.intelligent_tiering", 0
+    ),
+}
+IT_TIERS = {
+    "frequent": ("Intelligent-Tiering frequent access", "s3.intelligent_tiering.frequent"),
+    "infrequent": ("Intelligent-Tiering infrequent access", "s3.intelligent_tiering.infrequent"),
+    "ARCHIVE_ACCESS": ("Intelligent-Tiering archive access", "s3.intelligent_tiering.archive"),
+    "DEEP_ARCHIVE_ACCESS": (
+        "Intelligent-Tiering deep archive access",
+        "s3.intelligent_tiering.deep_archive",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Days ``start``..``end`` of an object's life spent in ``storage_class``."""
+
+    storage_class: str
+    start: float
+    end: float
+    ends_in_deletion: bool
+
+    @property
+    def days(self) -> float:
+        return self.end - self.start
+
+
+def lifecycle(res: Resource, ctx: Context, horizon: float) -> tuple[list[Segment], float | None]:
+    """The segments of an object's life under the bucket's enabled rules, and its expiration."""
+    rules = res.prop("LifecycleConfiguration", "Rules") or []
+    transitions: dict[str, float] = {}
+    expiration: float | None = None
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, dict) or rule.get("Status") != "Enabled":
+            continue
+        if any(rule.get(k) for k in ("Prefix", "TagFilters", "ObjectSizeGreaterThan")):
+            ctx.note(
+                f"lifecycle rule {rule.get('Id', '')} has a filter; assumed to cover all objects"
+            )
+        items = list(rule.get("Transitions") or [])
+        if isinstance(rule.get("Transition"), dict):
+            items.append(rule["Transition"])
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            cls = ctx.text(item.get("StorageClass"), "", "StorageClass")
+            if item.get("TransitionInDays") is None:
+                ctx.note("a transition by date is not modelled")
+                continue
+            day = ctx.number(item.get("TransitionInDays"), 0, "TransitionInDays")
+            transitions[cls] = min(day, transitions.get(cls, day))
+        if rule.get("ExpirationInDays") is not None:
+            days = ctx.number(rule.get("ExpirationInDays"), 0, "ExpirationInDays")
+            expiration = days if expiration is None else min(expiration, days)
+    life = horizon if expiration is None else min(expiration, horizon)
+    if expiration is not None and expiration > horizon:
+        ctx.note(
+            f"objects are at most {horizon:g} days old (retention_horizon_days): the expiration"
+            f" at day {expiration:g} is not reached yet"
+        )
+    steps = sorted(((day, cls) for cls, day in transitions.items()), key=lambda x: x[0])
+    segments: list[Segment] = []
+    current, start = "STANDARD", 0.0
+    for day, cls in steps:
+        end = min(day, life)
+        if end > start:
+            segments.append(Segment(current, start, end, False))
+        current, start = cls, max(start, day)
+        if start >= life:
+            break
+    if life > start:
+        segments.append(
+            Segment(current, start, life, expiration is not None and expiration <= horizon)
+        )
+    return segments, expiration
+
+
+def _it_tiers(res: Resource, ctx: Context) -> list[tuple[str, float]]:
+    """Archive tiers enabled by the bucket's Intelligent-Tiering configurations (days)."""
+    out: dict[str, float] = {}
+    for conf in res.prop("IntelligentTieringConfigurations") or []:
+        if not isinstance(conf, dict) or conf.get("Status") != "Enabled":
+            continue
+        for tier in conf.get("Tierings") or []:
+            if isinstance(tier, dict) and tier.get("AccessTier") in IT_TIERS:
+                out[tier["AccessTier"]] = ctx.number(tier.get("Days"), 90, "Tierings.Days")
+    return sorted(out.items(), key=lambda x: x[1])
+
+
+def _split_it(segment: Segment, archive: list[tuple[str, float]]) -> list[tuple[str, float, float]]:
+    """(tier, start, end) inside an Intelligent-Tiering segment, objects never read again."""
+    marks = [("frequent", 0.0), ("infrequent", 30.0), *archive]
+    out = []
+    for i, (tier, offset) in enumerate(marks):
+        start = segment.start + offset
+        end = segment.start + marks[i + 1][1] if i + 1 < len(marks) else segment.end
+        end = min(end, segment.end)
+        if end > start:
+            out.append((tier, start, end))
+    return out
+
+
+def describe(segments: list[Segment], expiration: float | None) -> str:
+    moves = [s for s in segments if s.storage_class != "STANDARD"]
+    if not moves:
+        text = "none"
+    else:
+        text = ", ".join(
+            f"{CLASSES[s.storage_class].label if s.storage_class in CLASSES else s.storage_class}"
+            f" from day {s.start:g}"
+            for s in moves
+        )
+    if expiration is not None:
+        text = f"{text}; expire at day {expiration:g}" if moves else f"expire at day {expiration:g}"
+    return text
+
+
+@prices(
+    "AWS::S3::Bucket",
+    service="Amazon Simple Storage Service",
+    usage=(
+        "storage_gb",
+        "monthly_ingest_gb",
+        "average_object_size_kb",
+        "monthly_tier_1_requests",
+        "monthly_tier_2_requests",
+        "retention_horizon_days",
+    ),
+)
+def s3_bucket(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    horizon = ctx.usage.get("retention_horizon_days", 365)
+    segments, expiration = lifecycle(res, ctx, horizon)
+    life = sum(s.days for s in segments) or 1.0
+    ctx.attr("lifecycle", describe(segments, expiration))
+    object_kb = max(ctx.usage.get("average_object_size_kb", 256), 0.001)
+    if ctx.usage.is_explicit("storage_gb") or not ctx.usage.has("monthly_ingest_gb"):
+        total = ctx.usage.get("storage_gb")
+        daily_gb = total / life
+    else:
+        daily_gb = ctx.usage.get("monthly_ingest_gb") / ctx.days
+    monthly_objects = daily_gb * ctx.days * KB_PER_GB / object_kb
+    if expiration is None:
+        ctx.note(f"objects never expire: {horizon:g} days of data held")
+    if (res.prop("VersioningConfiguration", "Status") or "") == "Enabled":
+        ctx.note("noncurrent object versions are not modelled")
+    archive_tiers = _it_tiers(res, ctx)
+    for seg in segments:
+        cls = CLASSES.get(seg.storage_class)
+        if cls is None:
+            yield from ctx.charge(
+                f"{seg.storage_class} storage",
+                f"s3.{seg.storage_class.lower()}.storage",
+                daily_gb * seg.days,
+            )
+            continue
+        share = f"{seg.days:g} of {life:g} days"
+        if seg.storage_class == "INTELLIGENT_TIERING":
+            yield from _intelligent_tiering(ctx, seg, daily_gb, object_kb, archive_tiers, life)
+        else:
+            yield from ctx.charge(
+                f"{cls.label} storage", cls.storage_key, daily_gb * seg.days, note=share
+            )
+        if cls.transition_key and seg.storage_class != "STANDARD":
+            yield from ctx.charge(
+                f"Lifecycle transitions to {cls.label}", cls.transition_key, monthly_objects
+            )
+        if cls.archive:
+            objects = monthly_objects / ctx.days * seg.days
+            yield from ctx.charge(
+                f"{cls.label} per-object overhead (32 KB each)",
+                cls.storage_key,
+                objects * 32 / KB_PER_GB,
+            )
+            yield from ctx.charge(
+                f"{cls.label} per-object index in Standard (8 KB each)",
+                "s3.standard.storage",
+                objects * 8 / KB_PER_GB,
+            )
+        if cls.minimum_days and seg.days < cls.minimum_days:
+            yield from ctx.charge(
+                f"{cls.label} early deletion (minimum {cls.minimum_days} days)",
+                cls.storage_key,
+                daily_gb * (cls.minimum_days - seg.days),
+            )
+    puts = (
+        ctx.usage.get("monthly_tier_1_requests")
+        if ctx.usage.has("monthly_tier_1_requests")
+        else monthly_objects
+    )
+    yield from ctx.charge("PUT, COPY, POST, LIST requests", "s3.requests.tier1", puts)
+    gets = ctx.usage.get("monthly_tier_2_requests")
+    if gets:
+        yield from ctx.charge("GET and other requests", "s3.requests.tier2", gets)
+
+
+def _intelligent_tiering(
+    ctx: Context,
+    seg: Segment,
+    daily_gb: float,
+    object_kb: float,
+    archive: list[tuple[str, float]],
+    life: float,
+) -> Iterator[CostComponent]:
+    if object_kb < 128:
+        ctx.note("objects under 128 KB stay in the frequent tier and are not monitored")
+        label, key = IT_TIERS["frequent"]
+        yield from ctx.charge(
+            label, key, daily_gb * seg.days, note=f"{seg.days:g} of {life:g} days"
+        )
+        return
+    if seg.days > 90 and not any(days <= 90 for _, days in archive):
+        ctx.note(
+            "Intelligent-Tiering's automatic Archive Instant Access tier (after 90 days) is not in"
+            " the catalogue: that data is priced as infrequent access"
+        )
+    for tier, start, end in _split_it(seg, archive):
+        label, key = IT_TIERS[tier]
+        yield from ctx.charge(
+            label, key, daily_gb * (end - start), note=f"{end - start:g} of {life:g} days"
+        )
+    objects = daily_gb * seg.days * KB_PER_GB / object_kb
+    yield from ctx.charge(
+        "Intelligent-Tiering monitoring", "s3.intelligent_tiering.monitoring", objects
+    )
