@@ -141,7 +141,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, extensions: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; ``extensions=False`` leaves out the report and price commands, whose
+    modules import jinja2 and botocore (``govern check`` starts faster without them)."""
     parser = argparse.ArgumentParser(
         prog="govern", description="Compliance and cost governance for AWS CDK and CloudFormation."
     )
@@ -173,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rules.set_defaults(func=cmd_rules)
 
+    if not extensions:
+        return parser
     report = sub.add_parser("report", help="write a report")
     report_sub = report.add_subparsers(dest="report_kind", required=True, metavar="KIND")
     for kind, (module_name, help_text) in REPORT_COMMANDS.items():
@@ -201,7 +205,8 @@ def _optional_module(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(extensions=not argv or argv[0] not in ("check", "rules"))
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
