@@ -10,7 +10,13 @@ Three buckets, all destroyable with their stack:
 * ``payments-archive-<suffix>`` holds payment exports and archives whose access pattern is not
   known in advance: S3 Intelligent-Tiering from day 0; the ``archive/`` prefix goes to Glacier
   after ``glacier_after_days``.
-* ``payments-access-logs-<suffix>`` receives the S3 server access logs of the two buckets above.
+* ``payments-access-logs-<suffix>`` receives the S3 server access logs of the two buckets above
+  (and of the next one).
+* ``payments-edge-logs-<suffix>``, only with ``edge.enabled``: the CloudFront distribution's
+  standard access logs (:mod:`stacks.edge_distribution`), KMS-encrypted, kept
+  ``audit_retention_days``. CloudFront's standard logging writes through S3 ACLs, so this bucket
+  alone keeps ACLs enabled (``BucketOwnerPreferred``: the log objects still belong to the
+  account); public access is blocked as everywhere.
 
 With ``storage.lifecycle`` false (the legacy baseline) no bucket has any lifecycle rule.
 """
@@ -55,7 +61,7 @@ class AuditStorageStack(BaseStack):
             enforce_ssl=True,
             minimum_tls_version=1.2,
             versioned=True,
-            lifecycle_rules=_expiry_only(storage),
+            lifecycle_rules=_expiry_only(storage, "access-log-retention"),
             removal_policy=RemovalPolicy.DESTROY,
         )
         for rule_id, plugin in (
@@ -106,7 +112,31 @@ class AuditStorageStack(BaseStack):
             lifecycle_rules=_archive_lifecycle(storage),
             removal_policy=RemovalPolicy.DESTROY,
         )
-        for bucket in (self.access_logs, self.audit, self.archive):
+        self.edge_logs: s3.Bucket | None = None
+        if settings.edge.enabled:
+            self.edge_logs = s3.Bucket(
+                self,
+                "EdgeLogs",
+                bucket_name=f"{self.name('payments-edge-logs')}-{self.account}",
+                encryption=s3.BucketEncryption.KMS,
+                encryption_key=key,
+                bucket_key_enabled=True,
+                # CloudFront standard logging grants its log-delivery account access by ACL;
+                # it writes SSE-KMS objects as delivery.logs.amazonaws.com (granted above).
+                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                enforce_ssl=True,
+                minimum_tls_version=1.2,
+                versioned=True,
+                server_access_logs_bucket=self.access_logs,
+                server_access_logs_prefix="edge-logs/",
+                lifecycle_rules=_expiry_only(storage, "edge-log-retention"),
+                removal_policy=RemovalPolicy.DESTROY,
+            )
+        buckets = [self.access_logs, self.audit, self.archive]
+        if self.edge_logs is not None:
+            buckets.append(self.edge_logs)
+        for bucket in buckets:
             governance.acknowledge(
                 bucket,
                 "PCI.DSS.321-S3BucketReplicationEnabled",
@@ -170,13 +200,13 @@ def _audit_lifecycle(storage: StorageSettings) -> list[s3.LifecycleRule] | None:
     ]
 
 
-def _expiry_only(storage: StorageSettings) -> list[s3.LifecycleRule] | None:
-    """Server access logs are many tiny objects: archiving them costs more than it saves."""
+def _expiry_only(storage: StorageSettings, rule_id: str) -> list[s3.LifecycleRule] | None:
+    """Access logs are many tiny objects: archiving them costs more than it saves."""
     if not storage.lifecycle:
         return None
     return [
         s3.LifecycleRule(
-            id="access-log-retention",
+            id=rule_id,
             expiration=Duration.days(storage.audit_retention_days),
             noncurrent_version_expiration=Duration.days(storage.glacier_after_days),
         )

@@ -1,9 +1,10 @@
-"""Edge and account security: Shield Advanced, GuardDuty and rotated secrets.
+"""Account security: GuardDuty and rotated secrets.
 
-* **Shield Advanced** - one ``AWS::Shield::Protection`` per REST API stage when
-  ``security.shield_advanced`` is true (production). The subscription costs $3,000 a month per
-  organisation, so it is a configuration switch, not a default. The WAF WebACL (rate limit,
-  SQL-injection and XSS rule groups) is part of every API (:class:`PlatformApi`).
+* **Shield Advanced** is not here: it cannot protect a regional API Gateway stage, so it
+  protects the CloudFront distribution in front of the API
+  (:class:`stacks.edge_distribution.EdgeDistributionStack`, when ``security.shield_advanced``).
+  The WAF WebACL (rate limit, SQL-injection and XSS rule groups) is part of every API
+  (:class:`PlatformApi`) and of the distribution.
 * **GuardDuty** - one detector per account and region: ``guardduty.mode = "create"`` creates
   it; ``"existing"`` uses the detector id from configuration and creates nothing (a second
   ``AWS::GuardDuty::Detector`` would fail the deployment). Either way its findings reach the
@@ -17,14 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_guardduty as guardduty
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_shield as shield
 from constructs import Construct
 
 from stacks.base import BaseStack
@@ -35,16 +33,8 @@ PASSWORD_LENGTH = 32
 EXCLUDE_CHARACTERS = "\"'\\/@ "
 
 
-def stage_arn(api: apigw.RestApi) -> str:
-    """The ARN Shield protects for a REST API stage."""
-    return (
-        f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}::/restapis/{api.rest_api_id}"
-        f"/stages/{api.deployment_stage.stage_name}"
-    )
-
-
 class EdgeSecurityStack(BaseStack):
-    """Shield protections, the GuardDuty detector (or the existing one) and rotated secrets."""
+    """The GuardDuty detector (or the existing one) and rotated secrets."""
 
     def __init__(
         self,
@@ -53,21 +43,11 @@ class EdgeSecurityStack(BaseStack):
         *,
         settings: PlatformSettings,
         key: kms.IKey,
-        apis: dict[str, apigw.RestApi],
         layer: lambda_.ILayerVersion,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         security = settings.security
-        self.protections: dict[str, shield.CfnProtection] = {}
-        if security.shield_advanced:
-            for label, api in apis.items():
-                self.protections[label] = shield.CfnProtection(
-                    self,
-                    f"Shield{''.join(p.capitalize() for p in label.split('-'))}",
-                    name=self.name(f"{label}-shield"),
-                    resource_arn=stage_arn(api),
-                )
         self.detector: guardduty.CfnDetector | None = None
         if security.guardduty.mode == "create":
             self.detector = guardduty.CfnDetector(

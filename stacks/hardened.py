@@ -8,10 +8,12 @@ Stack order (each depends only on earlier ones):
 4. ``PaymentsCompute`` - the worker Auto Scaling group;
 5. in the scope of ``Payments`` (the webhook pipeline, built by :mod:`stacks.platform`): the
    platform endpoints (:class:`PlatformEndpoints`);
-6. ``PaymentsEdgeSecurity`` - Shield Advanced, GuardDuty, rotated secrets;
-7. ``PaymentsObservability`` - responder, EventBridge rules, alarms, dashboards;
-8. ``PaymentsCostVisibility`` - anomaly monitors and subscription, the CostCenter budget;
-9. ``PaymentsParameters`` - SSM parameters describing the deployment.
+6. ``PaymentsEdge`` - only with ``edge.enabled`` (production): the CloudFront distribution in
+   front of the REST API, its CLOUDFRONT-scope WAF, access logs and Shield Advanced protection;
+7. ``PaymentsEdgeSecurity`` - GuardDuty, rotated secrets;
+8. ``PaymentsObservability`` - responder, EventBridge rules, alarms, dashboards;
+9. ``PaymentsCostVisibility`` - anomaly monitors and subscription, the CostCenter budget;
+10. ``PaymentsParameters`` - SSM parameters describing the deployment.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from stacks.audit_storage import AuditStorageStack
 from stacks.compute import ComputeStack
 from stacks.config import EnvironmentConfig
 from stacks.cost_visibility import CostVisibilityStack
+from stacks.edge_distribution import EdgeDistributionStack
 from stacks.edge_security import EdgeSecurityStack
 from stacks.hardened_config import platform_settings
 from stacks.network import NetworkStack
@@ -91,12 +94,23 @@ def build_hardened_platform(
     )
     endpoints = PlatformEndpoints(payments, "PlatformEndpoints", settings=settings)
     rest_apis = {label: api.api for label, api in endpoints.apis.items()}
+    distribution: EdgeDistributionStack | None = None
+    if settings.edge.enabled and audit.edge_logs is not None:
+        distribution = EdgeDistributionStack(
+            app,
+            "PaymentsEdge",
+            settings=settings,
+            key=key,
+            api=payments.api,
+            routes=endpoints.routes,
+            log_bucket=audit.edge_logs,
+            **common,
+        )
     edge = EdgeSecurityStack(
         app,
         "PaymentsEdgeSecurity",
         settings=settings,
         key=key,
-        apis=rest_apis,
         layer=payments.layer,
         **common,
     )
@@ -109,6 +123,7 @@ def build_hardened_platform(
         tables={"payment-transactions": payments.table},
         apis=rest_apis,
         web_acls={api.web_acl.name: label for label, api in endpoints.apis.items()},
+        edge_web_acls=({distribution.web_acl.name: "edge"} if distribution is not None else {}),
         queues={
             "payment-processing-queue": payments.queue,
             "payment-processing-dlq": payments.dead_letter_queue,
@@ -144,6 +159,10 @@ def build_hardened_platform(
         "security/guardduty-detector-id": edge.detector_id,
         "compute/auto-scaling-group": compute.group.auto_scaling_group_name,
     }
+    if distribution is not None:
+        values["edge/domain-name"] = settings.edge.domain_name or ""
+        values["edge/distribution-domain-name"] = distribution.distribution.domain_name
+        values["edge/distribution-id"] = distribution.distribution.distribution_id
     parameters = ParametersStack(app, "PaymentsParameters", values=values, **common)
     acknowledge_never_expiring_logs(app)
     return {
@@ -152,6 +171,7 @@ def build_hardened_platform(
         "network": network,
         "compute": compute,
         "endpoints": endpoints,
+        **({"edge": distribution} if distribution is not None else {}),
         "edge_security": edge,
         "observability": observability,
         "cost_visibility": cost,

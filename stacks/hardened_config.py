@@ -17,6 +17,12 @@ from stacks.constructs.function import FunctionSettings as LambdaSettings
 
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 DETECTOR_ID = re.compile(r"^[0-9a-f]{32}$")
+DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+ACM_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z]{2}(-[a-z]+)+-\d):\d{12}:certificate/[0-9a-f-]{36}$"
+)
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 TOPICS = ("cost", "security", "operations")
 #: "Never expire" in configuration; null works in process, but the CDK CLI drops null context values.
@@ -83,6 +89,23 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class EdgeSettings:
+    """The CloudFront distribution in front of the REST API (``platform.edge``).
+
+    ``region`` is where CloudFront-scope resources must live (the WAF web ACL, the viewer
+    certificate): ``us-east-1`` in the ``aws`` partition. The stack is deployed to the
+    environment's region, so the two must be the same. The other values are None when
+    ``enabled`` is false.
+    """
+
+    enabled: bool
+    region: str | None
+    domain_name: str | None
+    certificate_arn: str | None
+    price_class: str | None
+
+
+@dataclass(frozen=True)
 class AlertSettings:
     alarms: bool
     function_error_rate_percent: float
@@ -130,6 +153,7 @@ class PlatformSettings:
     compute: ComputeSettings
     functions: FunctionSettings
     security: SecuritySettings
+    edge: EdgeSettings
     alerts: AlertSettings
     cost: CostSettings
     storage: StorageSettings
@@ -141,11 +165,20 @@ class PlatformSettings:
 def platform_settings(config: EnvironmentConfig) -> PlatformSettings:
     """Read ``environments.<env>.platform`` (after the profile's overlay) into typed values."""
     p = config.section("platform")
+    security = _security(p.section("security"))
+    edge = _edge(p.section("edge"), config.region)
+    if security.shield_advanced and not edge.enabled:
+        raise ConfigError(
+            f"{p.where}.security.shield_advanced needs {p.where}.edge.enabled: Shield Advanced "
+            "cannot protect a regional API Gateway stage, only the CloudFront distribution "
+            "in front of it"
+        )
     return PlatformSettings(
         network=_network(p.section("network")),
         compute=_compute(p.section("compute")),
         functions=_functions(p.section("functions")),
-        security=_security(p.section("security")),
+        security=security,
+        edge=edge,
         alerts=_alerts(p.section("alerts")),
         cost=_cost(p.section("cost")),
         storage=_storage(p.section("storage")),
@@ -224,6 +257,32 @@ def _security(r: ConfigReader) -> SecuritySettings:
         shield_advanced=r.boolean("shield_advanced"),
         guardduty=GuardDutySettings(mode=mode, detector_id=detector_id),
         secret_rotation_days=r.integer("secret_rotation_days", 1, 365),
+    )
+
+
+def _edge(r: ConfigReader, stack_region: str) -> EdgeSettings:
+    if not r.boolean("enabled"):
+        return EdgeSettings(False, None, None, None, None)
+    region = r.string("region", REGION, "an AWS region")
+    if region != stack_region:
+        raise ConfigError(
+            f"{r.where}.region is {region}, where CloudFront-scope resources (the WAF web ACL, "
+            f"the viewer certificate) must be created, but the platform is deployed to "
+            f"{stack_region}: deploy the environment to {region} or disable {r.where}.enabled"
+        )
+    arn = r.string("certificate_arn", ACM_CERTIFICATE_ARN, "an ACM certificate ARN")
+    match = ACM_CERTIFICATE_ARN.match(arn)
+    if match is not None and match["region"] != region:
+        raise ConfigError(
+            f"{r.where}.certificate_arn is in {match['region']}; CloudFront only uses "
+            f"certificates issued in {region}"
+        )
+    return EdgeSettings(
+        enabled=True,
+        region=region,
+        domain_name=r.string("domain_name", DOMAIN_NAME, "a lower-case DNS name"),
+        certificate_arn=arn,
+        price_class=r.choice("price_class", PRICE_CLASSES),
     )
 
 

@@ -114,6 +114,7 @@ class Watched:
     tables: dict[str, dynamodb.ITable] = field(default_factory=dict)
     apis: dict[str, apigw.RestApi] = field(default_factory=dict)
     web_acls: dict[str, str] = field(default_factory=dict)  # WebACL name -> metric name
+    edge_web_acls: dict[str, str] = field(default_factory=dict)  # CLOUDFRONT scope, same shape
     queues: dict[str, sqs.IQueue] = field(default_factory=dict)
     auto_scaling_group: autoscaling.AutoScalingGroup | None = None
     nat_gateways: int = 0
@@ -444,27 +445,30 @@ class ObservabilityStack(BaseStack):
         ]
 
     def _security_widgets(self) -> list[list[cloudwatch.IWidget]]:
+        # CloudFront-scope web ACLs report without the Region dimension (AWS WAF metrics).
+        acls = [(acl, {"Region": self.region}) for acl in self.watched.web_acls]
+        acls += [(acl, {}) for acl in self.watched.edge_web_acls]
         waf_blocked = [
             cloudwatch.Metric(
                 namespace="AWS/WAFV2",
                 metric_name="BlockedRequests",
-                dimensions_map={"WebACL": acl, "Region": self.region, "Rule": "ALL"},
+                dimensions_map={"WebACL": acl, **region, "Rule": "ALL"},
                 statistic="Sum",
                 period=Duration.minutes(5),
                 label=f"{acl} blocked",
             )
-            for acl in self.watched.web_acls
+            for acl, region in acls
         ]
         waf_allowed = [
             cloudwatch.Metric(
                 namespace="AWS/WAFV2",
                 metric_name="AllowedRequests",
-                dimensions_map={"WebACL": acl, "Region": self.region, "Rule": "ALL"},
+                dimensions_map={"WebACL": acl, **region, "Rule": "ALL"},
                 statistic="Sum",
                 period=Duration.minutes(5),
                 label=f"{acl} allowed",
             )
-            for acl in self.watched.web_acls
+            for acl, region in acls
         ]
         return [
             [

@@ -32,6 +32,7 @@ def profile_parameters(profile: str, settings: PlatformSettings) -> dict[str, st
         "api/consolidated": str(settings.consolidated_api).lower(),
         "logs/app-retention-days": str(settings.logs.app_retention_days or "never-expire"),
         "security/shield-advanced": str(settings.security.shield_advanced).lower(),
+        "edge/enabled": str(settings.edge.enabled).lower(),
         "security/guardduty-mode": settings.security.guardduty.mode,
     }
 

@@ -29,7 +29,8 @@ class PlatformEndpoints(Construct):
     """Status and health endpoints on the shared API, or on one API per service.
 
     Attributes: ``apis`` (label -> :class:`PlatformApi`, the webhook API included),
-    ``status`` (the :class:`ApiWithFunction`), ``health_method``.
+    ``routes`` (CloudFront path pattern -> the :class:`PlatformApi` serving it, for the edge
+    distribution), ``status`` (the :class:`ApiWithFunction`), ``health_method``.
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class PlatformEndpoints(Construct):
             health_api = self._api(payments, "HealthApi", "payments-health-api", "health check")
             self.apis["payments-status-api"] = status_api
             self.apis["payments-health-api"] = health_api
+        self.routes: dict[str, PlatformApi] = {"/payments/*": status_api, "/health": health_api}
 
         self.status = ApiWithFunction(
             self,

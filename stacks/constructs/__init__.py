@@ -10,7 +10,7 @@ from stacks.constructs.bucket import AuditBucket, BucketSettings
 from stacks.constructs.function import FunctionSettings, PlatformFunction
 from stacks.constructs.layer import SharedLayer
 from stacks.constructs.logs import encrypted_log_group, retention
-from stacks.constructs.platform_api import ApiSettings, PlatformApi
+from stacks.constructs.platform_api import ApiSettings, PlatformApi, hardened_web_acl
 from stacks.constructs.queue import QueueSettings, QueueWithDeadLetter
 from stacks.constructs.table import EncryptedTable, TableSettings
 
@@ -28,5 +28,6 @@ __all__ = [
     "SharedLayer",
     "TableSettings",
     "encrypted_log_group",
+    "hardened_web_acl",
     "retention",
 ]

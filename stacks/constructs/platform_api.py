@@ -33,6 +33,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
@@ -136,6 +137,94 @@ def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
         metric_name=metric_name,
         sampled_requests_enabled=True,
     )
+
+
+def hardened_web_acl(
+    scope: Construct,
+    *,
+    name: str,
+    waf_scope: str,
+    description: str,
+    settings: ApiSettings,
+    key: kms.IKey,
+) -> tuple[wafv2.CfnWebACL, logs.LogGroup]:
+    """A WAFv2 web ACL ``<name>-waf`` with the platform's rules, and its logging (keys redacted).
+
+    The rules: a rate-based rule per client IP (``waf_rate_limit`` requests per
+    ``waf_rate_window_s``), then the configured AWS managed rule groups, all blocking. Logs
+    go to a KMS-encrypted ``aws-waf-logs-<name>-audit`` log group kept
+    ``access_log_retention_days``. ``waf_scope`` is ``REGIONAL`` (API stages) or ``CLOUDFRONT``
+    (distributions; such a web ACL, its log group included, must be created in us-east-1).
+    Construct ids: ``WebAcl``, ``WafLogs``, ``WafLogging`` under ``scope``.
+    """
+    metric = name.replace("-", "")
+    rules = [
+        wafv2.CfnWebACL.RuleProperty(
+            name="rate-limit-per-ip",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=settings.waf_rate_limit,
+                    aggregate_key_type="IP",
+                    evaluation_window_sec=settings.waf_rate_window_s,
+                )
+            ),
+            visibility_config=_visibility(f"{metric}RateLimit"),
+        )
+    ]
+    for priority, group in enumerate(settings.waf_managed_rule_groups, start=1):
+        rules.append(
+            wafv2.CfnWebACL.RuleProperty(
+                name=group,
+                priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                visibility_config=_visibility(f"{metric}{group}"),
+            )
+        )
+    web_acl = wafv2.CfnWebACL(
+        scope,
+        "WebAcl",
+        name=f"{name}-waf",
+        scope=waf_scope,
+        description=description,
+        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+        visibility_config=_visibility(f"{metric}WebAcl"),
+        rules=rules,
+    )
+    log_group = encrypted_log_group(
+        scope,
+        "WafLogs",
+        log_group_name=f"aws-waf-logs-{name}-audit",
+        retention_days=settings.access_log_retention_days,
+        key=key,
+    )
+    # WAF wants the log group ARN without the ":*" that Fn::GetAtt returns.
+    log_group_arn = Stack.of(scope).format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=log_group.log_group_name,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    logging = wafv2.CfnLoggingConfiguration(
+        scope,
+        "WafLogging",
+        resource_arn=web_acl.attr_arn,
+        log_destination_configs=[log_group_arn],
+        redacted_fields=[
+            wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "x-api-key"}),
+            wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
+                single_header={"Name": "authorization"}
+            ),
+        ],
+    )
+    logging.node.add_dependency(log_group)
+    return web_acl, log_group
 
 
 class PlatformApi(Construct):
@@ -271,46 +360,14 @@ class PlatformApi(Construct):
 
     def _web_acl(
         self, api_name: str, settings: ApiSettings, key: kms.IKey
-    ) -> tuple[wafv2.CfnWebACL, Any]:
-        metric = api_name.replace("-", "")
-        rules = [
-            wafv2.CfnWebACL.RuleProperty(
-                name="rate-limit-per-ip",
-                priority=0,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        limit=settings.waf_rate_limit,
-                        aggregate_key_type="IP",
-                        evaluation_window_sec=settings.waf_rate_window_s,
-                    )
-                ),
-                visibility_config=_visibility(f"{metric}RateLimit"),
-            )
-        ]
-        for priority, group in enumerate(settings.waf_managed_rule_groups, start=1):
-            rules.append(
-                wafv2.CfnWebACL.RuleProperty(
-                    name=group,
-                    priority=priority,
-                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                            vendor_name="AWS", name=group
-                        )
-                    ),
-                    visibility_config=_visibility(f"{metric}{group}"),
-                )
-            )
-        web_acl = wafv2.CfnWebACL(
+    ) -> tuple[wafv2.CfnWebACL, logs.LogGroup]:
+        web_acl, log_group = hardened_web_acl(
             self,
-            "WebAcl",
-            name=f"{api_name}-waf",
-            scope="REGIONAL",
+            name=api_name,
+            waf_scope="REGIONAL",
             description=f"Rate limit and managed rules in front of {api_name}",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility(f"{metric}WebAcl"),
-            rules=rules,
+            settings=settings,
+            key=key,
         )
         wafv2.CfnWebACLAssociation(
             self,
@@ -318,35 +375,6 @@ class PlatformApi(Construct):
             resource_arn=self.stage.stage_arn,
             web_acl_arn=web_acl.attr_arn,
         )
-        log_group = encrypted_log_group(
-            self,
-            "WafLogs",
-            log_group_name=f"aws-waf-logs-{api_name}-audit",
-            retention_days=settings.access_log_retention_days,
-            key=key,
-        )
-        # WAF wants the log group ARN without the ":*" that Fn::GetAtt returns.
-        log_group_arn = Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=log_group.log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        logging = wafv2.CfnLoggingConfiguration(
-            self,
-            "WafLogging",
-            resource_arn=web_acl.attr_arn,
-            log_destination_configs=[log_group_arn],
-            redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
-                    single_header={"Name": "x-api-key"}
-                ),
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
-                    single_header={"Name": "authorization"}
-                ),
-            ],
-        )
-        logging.node.add_dependency(log_group)
         return web_acl, log_group
 
     def metric(

@@ -1,4 +1,7 @@
-"""Edge security and the consolidated API: WAF, Shield, GuardDuty, secrets, one REST API."""
+"""Account security and the consolidated API: WAF, GuardDuty, secrets, one REST API.
+
+The edge (CloudFront, its WAF, Shield Advanced) is tested in ``test_hardened_edge.py``.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +53,8 @@ def test_health_is_a_mock_integration() -> None:
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_waf_rate_limit_sqli_and_xss_rules_on_the_stage(env: str) -> None:
     p = platform(env)
-    (acl,) = p.all_of_type("AWS::WAFv2::WebACL").values()
+    (acl,) = p.of_type("payments", "AWS::WAFv2::WebACL").values()
+    assert acl["Properties"]["Scope"] == "REGIONAL"
     rules = acl["Properties"]["Rules"]
     rate = next(r for r in rules if "RateBasedStatement" in r["Statement"])
     assert rate["Action"] == {"Block": {}}
@@ -66,15 +70,16 @@ def test_waf_rate_limit_sqli_and_xss_rules_on_the_stage(env: str) -> None:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_shield_advanced_only_where_configured(env: str) -> None:
-    protections = platform(env).of_type("edge_security", "AWS::Shield::Protection")
-    if env == "production":
-        (protection,) = protections.values()
-        arn = json.dumps(protection["Properties"]["ResourceArn"])
-        assert ":apigateway:" in arn and "/restapis/" in arn and "/stages/" in arn
-        assert protection["Properties"]["Name"] == "payments-api-shield-production"
-    else:
-        assert protections == {}
+@pytest.mark.parametrize("profile", ("optimised", "legacy"))
+def test_shield_never_targets_an_api_stage(env: str, profile: str) -> None:
+    # Shield Advanced cannot protect a regional API Gateway stage: it protects the CloudFront
+    # distribution in front of the API (tests/stacks/test_hardened_edge.py).
+    p = platform(env, profile)
+    protections = p.all_of_type("AWS::Shield::Protection")
+    assert len(protections) == (1 if p.settings.security.shield_advanced else 0)
+    for protection in protections.values():
+        assert ":apigateway:" not in json.dumps(protection["Properties"]["ResourceArn"])
+    assert p.of_type("edge_security", "AWS::Shield::Protection") == {}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -138,7 +143,9 @@ def test_legacy_has_one_rest_api_per_service(env: str) -> None:
         f"payments-health-api-{env}",
         f"payments-status-api-{env}",
     ]
-    # each API keeps its own WAF WebACL, as before consolidation
-    assert len(legacy.all_of_type("AWS::WAFv2::WebACL")) == 3
-    shields = legacy.of_type("edge_security", "AWS::Shield::Protection")
-    assert len(shields) == (3 if env == "production" else 0)
+    # each API keeps its own regional WAF WebACL, as before consolidation
+    regional = legacy.of_type("payments", "AWS::WAFv2::WebACL")
+    assert [acl["Properties"]["Scope"] for acl in regional.values()] == ["REGIONAL"] * 3
+    # one distribution fronts the three APIs: one Shield protection, not one per stage
+    shields = legacy.all_of_type("AWS::Shield::Protection")
+    assert len(shields) == (1 if env == "production" else 0)

@@ -47,6 +47,8 @@ def test_environment_synthesizes_optimised_and_legacy(
     for out in (optimised, legacy):
         for stack in STACKS:
             assert (out / f"{stack}.template.json").is_file(), f"{out}: {stack} missing"
+        # the CloudFront edge (and Shield Advanced on it) exists only where configured
+        assert (out / "PaymentsEdge.template.json").is_file() is (env == "production")
     legacy_rules = {v["ruleName"] for v in _violations(legacy) if v.get("severity") == "warning"}
     # the legacy baseline's cost findings are reported, as warnings, not hidden
     assert {"COST-LAMBDA-001", "COST-LAMBDA-002", "COST-LOG-001"} <= legacy_rules
