@@ -30,10 +30,10 @@ def main() -> None:
             profile=ctx("profile"),
         )
         policy = governance.policy_from_app(app)
+        build_platform(app, config)  # section settings (payments, platform) are read here
     except (ConfigError, PolicyError) as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
-    build_platform(app, config)
     governance.apply(app, policy)
     app.synth()
 

@@ -81,3 +81,20 @@ def test_app_reports_bad_environment_in_one_line():
         "configuration error: unknown environment 'qa' (allowed: dev, staging, production)"
     )
     assert "Traceback" not in proc.stderr
+
+
+def test_app_reports_bad_platform_setting_in_one_line():
+    context = json.loads(json.dumps(CONTEXT))
+    context["environments"]["dev"]["payments"]["functions"]["memory_mb"] = "lots"
+    proc = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env={"CDK_CONTEXT_JSON": json.dumps({**context, "env": "dev"}), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("configuration error: environments.dev.payments.functions.memory_mb")
+    assert "Traceback" not in proc.stderr
