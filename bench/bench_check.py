@@ -2,7 +2,9 @@
 
 Run: `make bench` (or `.venv/bin/python bench/bench_check.py [--resources N]`). Each measurement
 runs in a fresh subprocess so peak RSS belongs to that run alone; the table prints the measured
-figures beside the targets (20,000 resources/s on one core, under 500 MB peak).
+figures beside the targets (20,000 resources/s on one core, under 500 MB peak). Rates use the
+process's CPU time (one core; the engine is single-threaded), which a busy shared machine
+disturbs far less than wall time; the wall time is printed too.
 """
 
 from __future__ import annotations
@@ -119,12 +121,13 @@ from governance.registry import all_rules
 from governance.template import load_template_file
 from pathlib import Path
 rules = all_rules()
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 templates = [load_template_file(Path(sys.argv[1]))]
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 result = evaluate(templates, Policy(environment="dev", suffix="dev"))
-t2 = time.perf_counter()
-print(json.dumps({"load_s": t1 - t0, "judge_s": t2 - t1, "findings": len(result.findings),
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({"load_s": t1 - t0, "judge_s": t2 - t1, "load_cpu_s": c1 - c0,
+                  "judge_cpu_s": c2 - c1, "findings": len(result.findings),
                   "rules": len(rules), "resources": len(templates[0].resources),
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -146,17 +149,24 @@ def main() -> None:
         path = Path(tmp) / "bench.template.json"
         generate(args.resources, path)
         runs = [measure(path) for _ in range(args.repeat)]
-    best = min(runs, key=lambda r: r["load_s"] + r["judge_s"])
+    best = min(runs, key=lambda r: r["load_cpu_s"] + r["judge_cpu_s"])
     total = best["load_s"] + best["judge_s"]
-    rate = best["resources"] / total
-    judge_rate = best["resources"] / best["judge_s"]
+    cpu = best["load_cpu_s"] + best["judge_cpu_s"]
+    rate = best["resources"] / cpu
+    judge_rate = best["resources"] / best["judge_cpu_s"]
     rows = [
         ("resources", f"{best['resources']:,}", "", ""),
         ("rules", str(best["rules"]), "", ""),
         ("findings", f"{best['findings']:,}", "", ""),
-        (f"parse + judge (best of {args.repeat})", f"{total:.3f} s", "", ""),
-        ("resources/s (parse + judge)", f"{rate:,.0f}", "20,000", f"{rate / 20000:.2f}x"),
-        ("resources/s (judge only)", f"{judge_rate:,.0f}", "20,000", f"{judge_rate / 20000:.2f}x"),
+        (f"parse + judge, wall (best of {args.repeat})", f"{total:.3f} s", "", ""),
+        ("parse + judge, CPU of the one core", f"{cpu:.3f} s", "", ""),
+        ("resources/s, CPU (parse + judge)", f"{rate:,.0f}", "20,000", f"{rate / 20000:.2f}x"),
+        (
+            "resources/s, CPU (judge only)",
+            f"{judge_rate:,.0f}",
+            "20,000",
+            f"{judge_rate / 20000:.2f}x",
+        ),
         ("peak RSS", f"{best['maxrss_mb']:.0f} MB", "500 MB", f"{best['maxrss_mb'] / 500:.2f}x"),
     ]
     width = max(len(r[0]) for r in rows)
