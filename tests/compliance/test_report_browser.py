@@ -6,29 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from browser_support import launch
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = [pytest.mark.browser, pytest.mark.synth]
 
 
 @pytest.fixture(scope="module")
 def page(hostile_html):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's package")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         requests: list[str] = []
         dialogs: list[str] = []

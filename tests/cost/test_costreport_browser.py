@@ -8,20 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from browser_support import launch
 
 from governance.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.browser
 
@@ -85,12 +76,10 @@ def _money(text: str) -> float:
 
 @pytest.fixture(scope="module")
 def page(report: tuple[Path, dict]):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         pg = browser.new_page(viewport={"width": 1280, "height": 1000})
         pg.goto(report[0].as_uri())
         yield pg
