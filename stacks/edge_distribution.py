@@ -22,9 +22,11 @@ and that is this stack, created when ``platform.edge.enabled`` (production):
   (:mod:`stacks.audit_storage`: it is the one bucket with S3 ACLs enabled, as CloudFront's
   standard logging needs).
 * ``AWS::Shield::Protection`` of the distribution when ``security.shield_advanced``.
-
-The API stays reachable on its execute-api endpoint; there the stage's own regional web ACL,
-throttling and API keys apply as before.
+* the origin check (:mod:`stacks.origin_verify`): every origin request carries the secret
+  header ``edge.origin_verify.header``, its value a dynamic reference to the secret created
+  beside the API, and the API's regional web ACLs refuse requests without it, so the
+  execute-api endpoint cannot be called around this distribution, its WAF and Shield; the
+  ``rotate-origin-verify`` function rotates the value in both places.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_shield as shield
 from constructs import Construct
@@ -45,6 +48,7 @@ from stacks.base import BaseStack
 from stacks.config import ConfigError
 from stacks.constructs import PlatformApi, hardened_web_acl
 from stacks.hardened_config import PlatformSettings
+from stacks.origin_verify import OriginSecret, OriginSecretRotation
 
 PRICE_CLASSES = {
     "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
@@ -57,7 +61,7 @@ class EdgeDistributionStack(BaseStack):
     """CloudFront in front of ``api`` (and ``routes``), its WAF, access logs and Shield protection.
 
     Attributes: ``distribution``, ``web_acl``, ``waf_log_group``, ``protection`` (None unless
-    ``security.shield_advanced``).
+    ``security.shield_advanced``), ``rotation`` (:class:`OriginSecretRotation`).
     """
 
     def __init__(
@@ -70,6 +74,8 @@ class EdgeDistributionStack(BaseStack):
         api: PlatformApi,
         routes: Mapping[str, PlatformApi],
         log_bucket: s3.IBucket,
+        origin: OriginSecret,
+        layer: lambda_.ILayerVersion,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -88,12 +94,22 @@ class EdgeDistributionStack(BaseStack):
             key=key,
         )
 
+        apis = {id(target): target for target in (api, *routes.values())}
+        missing = [t.api_name for t in apis.values() if t.origin_check is None]
+        if missing:
+            raise ConfigError(
+                f"the edge distribution needs the origin check on every API it fronts; "
+                f"{', '.join(missing)} accept requests without {origin.header}"
+            )
+        header = {origin.header: origin.header_value()}
         api_origins: dict[int, origins.RestApiOrigin] = {}
 
         def behaviour(target: PlatformApi) -> cloudfront.BehaviorOptions:
-            origin = api_origins.setdefault(id(target), origins.RestApiOrigin(target.api))
+            api_origin = api_origins.setdefault(
+                id(target), origins.RestApiOrigin(target.api, custom_headers=header)
+            )
             return cloudfront.BehaviorOptions(
-                origin=origin,
+                origin=api_origin,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                 cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
@@ -144,3 +160,15 @@ class EdgeDistributionStack(BaseStack):
                 name=self.name("payments-edge-shield"),
                 resource_arn=self.distribution.distribution_arn,
             )
+        self.rotation = OriginSecretRotation(
+            self,
+            "OriginVerify",
+            settings=settings,
+            origin=origin,
+            web_acls=[target.web_acl for target in apis.values()],
+            distribution=self.distribution,
+            edge_web_acl=self.web_acl,
+            function_name=self.name("payments-rotate-origin-verify"),
+            key=key,
+            layer=layer,
+        )

@@ -9,7 +9,9 @@ Stack order (each depends only on earlier ones):
 5. in the scope of ``Payments`` (the webhook pipeline, built by :mod:`stacks.platform`): the
    platform endpoints (:class:`PlatformEndpoints`);
 6. ``PaymentsEdge`` - only with ``edge.enabled`` (production): the CloudFront distribution in
-   front of the REST API, its CLOUDFRONT-scope WAF, access logs and Shield Advanced protection;
+   front of the REST API, its CLOUDFRONT-scope WAF, access logs and Shield Advanced protection,
+   and the rotation of the origin secret; the secret itself and the origin check of the APIs'
+   regional web ACLs are created in the scope of ``Payments`` (:mod:`stacks.origin_verify`);
 7. ``PaymentsEdgeSecurity`` - GuardDuty, rotated secrets;
 8. ``PaymentsObservability`` - responder, EventBridge rules, alarms, dashboards;
 9. ``PaymentsCostVisibility`` - anomaly monitors and subscription, the CostCenter budget;
@@ -33,6 +35,7 @@ from stacks.edge_security import EdgeSecurityStack
 from stacks.hardened_config import platform_settings
 from stacks.network import NetworkStack
 from stacks.observability import AlertsStack, ObservabilityStack, Watched
+from stacks.origin_verify import OriginSecret
 from stacks.parameters import ParametersStack, profile_parameters
 from stacks.payments import PaymentsStack
 from stacks.platform_endpoints import PlatformEndpoints
@@ -95,7 +98,16 @@ def build_hardened_platform(
     endpoints = PlatformEndpoints(payments, "PlatformEndpoints", settings=settings)
     rest_apis = {label: api.api for label, api in endpoints.apis.items()}
     distribution: EdgeDistributionStack | None = None
-    if settings.edge.enabled and audit.edge_logs is not None:
+    if settings.edge.enabled and audit.edge_logs is not None and settings.edge.origin_verify:
+        origin = OriginSecret(
+            payments,
+            "OriginVerify",
+            secret_name=payments.name("payments-origin-verify"),
+            settings=settings.edge.origin_verify,
+            key=key,
+        )
+        for api in endpoints.apis.values():
+            api.require_origin(origin.check)
         distribution = EdgeDistributionStack(
             app,
             "PaymentsEdge",
@@ -104,6 +116,8 @@ def build_hardened_platform(
             api=payments.api,
             routes=endpoints.routes,
             log_bucket=audit.edge_logs,
+            origin=origin,
+            layer=payments.layer,
             **common,
         )
     edge = EdgeSecurityStack(
@@ -119,6 +133,11 @@ def build_hardened_platform(
             **{name.replace("_", "-"): f.function for name, f in payments.functions.items()},
             "payment-status": endpoints.status.function.function,
             "rotate-secret": edge.rotation.function,
+            **(
+                {"rotate-origin-verify": distribution.rotation.function.function}
+                if distribution is not None
+                else {}
+            ),
         },
         tables={"payment-transactions": payments.table},
         apis=rest_apis,

@@ -23,6 +23,11 @@ ACM_CERTIFICATE_ARN = re.compile(
 )
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+#: A custom header CloudFront may add to origin requests: ``x-`` and lower case.
+ORIGIN_HEADER = re.compile(r"^x-[a-z0-9]+(-[a-z0-9]+)*$")
+#: Headers CloudFront refuses as custom origin headers, or that the API reads from the viewer.
+RESERVED_ORIGIN_HEADERS = ("x-amz-", "x-edge-", "x-forwarded-", "x-real-ip", "x-api-key", "x-amzn-")
+ORIGIN_VERIFY_ACTIONS = ("block", "count")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 TOPICS = ("cost", "security", "operations")
 #: "Never expire" in configuration; null works in process, but the CDK CLI drops null context values.
@@ -89,6 +94,19 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class OriginVerifySettings:
+    """The secret header CloudFront adds to every origin request (``edge.origin_verify``).
+
+    ``action`` is what the API's regional web ACL does with a request that lacks the header
+    or carries a wrong value: ``block`` (the steady state), or ``count`` for the one
+    deployment that introduces the check, while the distribution does not yet send it.
+    """
+
+    header: str
+    action: str  # "block" | "count"
+
+
+@dataclass(frozen=True)
 class EdgeSettings:
     """The CloudFront distribution in front of the REST API (``platform.edge``).
 
@@ -103,6 +121,7 @@ class EdgeSettings:
     domain_name: str | None
     certificate_arn: str | None
     price_class: str | None
+    origin_verify: OriginVerifySettings | None
 
 
 @dataclass(frozen=True)
@@ -262,7 +281,7 @@ def _security(r: ConfigReader) -> SecuritySettings:
 
 def _edge(r: ConfigReader, stack_region: str) -> EdgeSettings:
     if not r.boolean("enabled"):
-        return EdgeSettings(False, None, None, None, None)
+        return EdgeSettings(False, None, None, None, None, None)
     region = r.string("region", REGION, "an AWS region")
     if region != stack_region:
         raise ConfigError(
@@ -283,7 +302,18 @@ def _edge(r: ConfigReader, stack_region: str) -> EdgeSettings:
         domain_name=r.string("domain_name", DOMAIN_NAME, "a lower-case DNS name"),
         certificate_arn=arn,
         price_class=r.choice("price_class", PRICE_CLASSES),
+        origin_verify=_origin_verify(r.section("origin_verify")),
     )
+
+
+def _origin_verify(r: ConfigReader) -> OriginVerifySettings:
+    header = r.string("header", ORIGIN_HEADER, "a lower-case header name starting with x-")
+    if header.startswith(RESERVED_ORIGIN_HEADERS):
+        raise ConfigError(
+            f"{r.where}.header {header!r} is reserved: CloudFront refuses it as a custom origin "
+            f"header, or the API reads it from the caller ({', '.join(RESERVED_ORIGIN_HEADERS)})"
+        )
+    return OriginVerifySettings(header=header, action=r.choice("action", ORIGIN_VERIFY_ACTIONS))
 
 
 def _alerts(r: ConfigReader) -> AlertSettings:

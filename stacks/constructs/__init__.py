@@ -10,7 +10,7 @@ from stacks.constructs.bucket import AuditBucket, BucketSettings
 from stacks.constructs.function import FunctionSettings, PlatformFunction
 from stacks.constructs.layer import SharedLayer
 from stacks.constructs.logs import encrypted_log_group, retention
-from stacks.constructs.platform_api import ApiSettings, PlatformApi, hardened_web_acl
+from stacks.constructs.platform_api import ApiSettings, OriginCheck, PlatformApi, hardened_web_acl
 from stacks.constructs.queue import QueueSettings, QueueWithDeadLetter
 from stacks.constructs.table import EncryptedTable, TableSettings
 
@@ -21,6 +21,7 @@ __all__ = [
     "BucketSettings",
     "EncryptedTable",
     "FunctionSettings",
+    "OriginCheck",
     "PlatformApi",
     "PlatformFunction",
     "QueueSettings",

@@ -12,7 +12,9 @@ hardened is written once, here:
 * X-Ray tracing on the stage;
 * a regional WAFv2 WebACL associated with the stage: a rate-based rule per client IP, then
   the configured AWS managed rule groups (SQL injection, cross-site scripting, ...), with its
-  logs (API keys redacted) in a KMS-encrypted ``aws-waf-logs-`` log group;
+  logs (API keys redacted) in a KMS-encrypted ``aws-waf-logs-`` log group. Behind a CloudFront
+  distribution, :meth:`PlatformApi.require_origin` adds an origin check in front of them
+  (see :class:`OriginCheck`);
 * request validation: a route given a JSON schema rejects a non-conforming body with 400 and
   the validator's message (``$context.error.validationErrorString``) before any code runs.
 
@@ -90,6 +92,25 @@ class ApiSettings:
     tracing: bool
 
 
+@dataclass(frozen=True)
+class OriginCheck:
+    """Only requests that carry ``header`` with ``value`` come from our CloudFront distribution.
+
+    ``value`` is a CloudFormation dynamic reference to the Secrets Manager secret that the
+    distribution also sends (``{{resolve:secretsmanager:...}}``), never the value itself:
+    CloudFormation resolves it at deployment, so neither the template nor the cloud assembly
+    holds it. ``block`` False counts mismatches instead of blocking them (the rollout step).
+    """
+
+    header: str
+    value: str
+    block: bool
+
+
+#: Names of the rules (stable: the rotation function finds the origin check by its header).
+ORIGIN_RULE = "origin-verify"
+RATE_RULE = "rate-limit-per-ip"
+
 ACCOUNT_LOGGING_ID = "ApiGatewayAccountLogging"
 
 
@@ -139,6 +160,108 @@ def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     )
 
 
+def _from_cloudfront(check: OriginCheck) -> wafv2.CfnWebACL.StatementProperty:
+    """The request carries ``check.header`` with exactly the secret value (no transformation)."""
+    return wafv2.CfnWebACL.StatementProperty(
+        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                single_header={"Name": check.header}
+            ),
+            positional_constraint="EXACTLY",
+            search_string=check.value,
+            text_transformations=[
+                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+            ],
+        )
+    )
+
+
+def _not_from_cloudfront(check: OriginCheck) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_from_cloudfront(check))
+    )
+
+
+def web_acl_rules(
+    name: str, settings: ApiSettings, origin_check: OriginCheck | None = None
+) -> list[wafv2.CfnWebACL.RuleProperty]:
+    """The rules of :func:`hardened_web_acl` ``name``, in priority order.
+
+    Without ``origin_check``: the rate-based rule per client IP, then the managed rule groups.
+    With it (a regional web ACL behind CloudFront), first ``origin-verify``, which blocks (or
+    counts) every request without the secret header: the execute-api endpoint can no longer
+    be called around CloudFront, its WAF and Shield. The rate rule then counts only such
+    direct requests (scope-down statement): behind CloudFront the source IP a regional web ACL
+    sees is a CloudFront edge server's, shared by every caller routed through that edge, so a
+    per-IP limit there would throttle legitimate callers together. Keying it on
+    ``X-Forwarded-For`` instead would be spoofable: CloudFront appends the viewer's address to
+    whatever ``X-Forwarded-For`` the caller sent, and WAF reads the first address, one the
+    caller chose (it could dodge the limit or get another caller's address blocked). The
+    per-caller limit lives where the real client IP is seen: the distribution's own web ACL,
+    with the same ``waf_rate_limit``.
+    """
+    metric = name.replace("-", "")
+    rules: list[wafv2.CfnWebACL.RuleProperty] = []
+    if origin_check is not None:
+        rules.append(
+            wafv2.CfnWebACL.RuleProperty(
+                name=ORIGIN_RULE,
+                priority=len(rules),
+                action=wafv2.CfnWebACL.RuleActionProperty(
+                    **({"block": {}} if origin_check.block else {"count": {}})
+                ),
+                statement=_not_from_cloudfront(origin_check),
+                visibility_config=_visibility(f"{metric}OriginVerify"),
+            )
+        )
+    rules.append(
+        wafv2.CfnWebACL.RuleProperty(
+            name=RATE_RULE,
+            priority=len(rules),
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=settings.waf_rate_limit,
+                    aggregate_key_type="IP",
+                    evaluation_window_sec=settings.waf_rate_window_s,
+                    scope_down_statement=(
+                        _not_from_cloudfront(origin_check) if origin_check is not None else None
+                    ),
+                )
+            ),
+            visibility_config=_visibility(f"{metric}RateLimit"),
+        )
+    )
+    for group in settings.waf_managed_rule_groups:
+        rules.append(
+            wafv2.CfnWebACL.RuleProperty(
+                name=group,
+                priority=len(rules),
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                visibility_config=_visibility(f"{metric}{group}"),
+            )
+        )
+    return rules
+
+
+def _redacted_fields(
+    origin_check: OriginCheck | None,
+) -> list[wafv2.CfnLoggingConfiguration.FieldToMatchProperty]:
+    """Headers whose values never reach the WAF logs: API keys, and the origin secret."""
+    headers = ["x-api-key", "authorization"]
+    if origin_check is not None:
+        headers.append(origin_check.header)
+    return [
+        wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+        for header in headers
+    ]
+
+
 def hardened_web_acl(
     scope: Construct,
     *,
@@ -150,43 +273,14 @@ def hardened_web_acl(
 ) -> tuple[wafv2.CfnWebACL, logs.LogGroup]:
     """A WAFv2 web ACL ``<name>-waf`` with the platform's rules, and its logging (keys redacted).
 
-    The rules: a rate-based rule per client IP (``waf_rate_limit`` requests per
-    ``waf_rate_window_s``), then the configured AWS managed rule groups, all blocking. Logs
-    go to a KMS-encrypted ``aws-waf-logs-<name>-audit`` log group kept
+    The rules (:func:`web_acl_rules`): a rate-based rule per client IP (``waf_rate_limit``
+    requests per ``waf_rate_window_s``), then the configured AWS managed rule groups, all
+    blocking. Logs go to a KMS-encrypted ``aws-waf-logs-<name>-audit`` log group kept
     ``access_log_retention_days``. ``waf_scope`` is ``REGIONAL`` (API stages) or ``CLOUDFRONT``
     (distributions; such a web ACL, its log group included, must be created in us-east-1).
     Construct ids: ``WebAcl``, ``WafLogs``, ``WafLogging`` under ``scope``.
     """
     metric = name.replace("-", "")
-    rules = [
-        wafv2.CfnWebACL.RuleProperty(
-            name="rate-limit-per-ip",
-            priority=0,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=settings.waf_rate_limit,
-                    aggregate_key_type="IP",
-                    evaluation_window_sec=settings.waf_rate_window_s,
-                )
-            ),
-            visibility_config=_visibility(f"{metric}RateLimit"),
-        )
-    ]
-    for priority, group in enumerate(settings.waf_managed_rule_groups, start=1):
-        rules.append(
-            wafv2.CfnWebACL.RuleProperty(
-                name=group,
-                priority=priority,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=group
-                    )
-                ),
-                visibility_config=_visibility(f"{metric}{group}"),
-            )
-        )
     web_acl = wafv2.CfnWebACL(
         scope,
         "WebAcl",
@@ -195,7 +289,7 @@ def hardened_web_acl(
         description=description,
         default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
         visibility_config=_visibility(f"{metric}WebAcl"),
-        rules=rules,
+        rules=web_acl_rules(name, settings),
     )
     log_group = encrypted_log_group(
         scope,
@@ -216,12 +310,7 @@ def hardened_web_acl(
         "WafLogging",
         resource_arn=web_acl.attr_arn,
         log_destination_configs=[log_group_arn],
-        redacted_fields=[
-            wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "x-api-key"}),
-            wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
-                single_header={"Name": "authorization"}
-            ),
-        ],
+        redacted_fields=_redacted_fields(None),
     )
     logging.node.add_dependency(log_group)
     return web_acl, log_group
@@ -231,7 +320,8 @@ class PlatformApi(Construct):
     """A REST API with logging, tracing, WAF, usage plan and API keys; add routes to it.
 
     Attributes: ``api`` (``RestApi``), ``stage``, ``usage_plan``, ``api_keys``, ``web_acl``,
-    ``access_log_group``, ``waf_log_group``, ``execution_log_group`` (None when off).
+    ``access_log_group``, ``waf_log_group``, ``execution_log_group`` (None when off),
+    ``origin_check`` (None until :meth:`require_origin`).
     """
 
     def __init__(
@@ -356,6 +446,7 @@ class PlatformApi(Construct):
             self.usage_plan.add_api_key(api_key)
             self.api_keys[client] = api_key
         self.web_acl, self.waf_log_group = self._web_acl(api_name, settings, key)
+        self.origin_check: OriginCheck | None = None
         self._model_count = 0
 
     def _web_acl(
@@ -376,6 +467,20 @@ class PlatformApi(Construct):
             web_acl_arn=web_acl.attr_arn,
         )
         return web_acl, log_group
+
+    def require_origin(self, check: OriginCheck) -> None:
+        """Accept only requests from the CloudFront distribution in front of this API.
+
+        The regional web ACL gets the ``origin-verify`` rule and the rate rule counts only
+        direct requests (:func:`web_acl_rules` says why); the secret header joins the fields
+        redacted from the WAF logs. Every route is covered, ``/health`` included: probes call
+        it through the distribution's domain, which is the path callers use.
+        """
+        self.origin_check = check
+        self.web_acl.rules = web_acl_rules(self.api_name, self.settings, check)
+        logging = self.node.find_child("WafLogging")
+        assert isinstance(logging, wafv2.CfnLoggingConfiguration)
+        logging.redacted_fields = _redacted_fields(check)
 
     def metric(
         self, metric_name: str, *, period: Duration, statistic: str = "Sum"

@@ -86,7 +86,8 @@ def test_platform_functions_are_graviton_and_right_sized(env: str) -> None:
         .get("FunctionName", "")
         .startswith(("payments-responder", "payments-rotate", "payment-status"))
     ]
-    assert len(functions) == 3
+    # with the edge, rotate-origin-verify rotates the distribution's origin secret
+    assert len(functions) == 3 + p.settings.edge.enabled
     for fn in functions:
         assert fn["Architectures"] == ["arm64"]
         assert fn["MemorySize"] == p.settings.functions.memory_mb <= 1024
@@ -98,7 +99,8 @@ def test_platform_functions_are_graviton_and_right_sized(env: str) -> None:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_application_log_groups_kept_seven_days_encrypted(env: str) -> None:
-    groups = platform(env).all_of_type("AWS::Logs::LogGroup")
+    p = platform(env)
+    groups = p.all_of_type("AWS::Logs::LogGroup")
     mine = {
         g["Properties"]["LogGroupName"]: g["Properties"]
         for g in groups.values()
@@ -110,7 +112,7 @@ def test_application_log_groups_kept_seven_days_encrypted(env: str) -> None:
             )
         )
     }
-    assert len(mine) == 3
+    assert len(mine) == 3 + p.settings.edge.enabled
     for props in mine.values():
         assert props["RetentionInDays"] == 7
         assert "KmsKeyId" in props
@@ -127,7 +129,7 @@ def test_legacy_undoes_the_cost_levers(env: str) -> None:
             ("payments-responder", "payments-rotate", "payment-status", "process-", "notify-")
         )
     ]
-    assert len(ours) == 6
+    assert len(ours) == 6 + legacy.settings.edge.enabled
     for fn in ours:
         assert (fn["MemorySize"], fn.get("Architectures", ["x86_64"])) == (3008, ["x86_64"])
     for name, props in _buckets(env, "legacy").items():
@@ -137,7 +139,7 @@ def test_legacy_undoes_the_cost_levers(env: str) -> None:
         for g in legacy.all_of_type("AWS::Logs::LogGroup").values()
         if resolve_join(g["Properties"]["LogGroupName"]).startswith("/aws/lambda/")
     ]
-    assert len(app_groups) == 6
+    assert len(app_groups) == 6 + legacy.settings.edge.enabled
     assert all("RetentionInDays" not in g for g in app_groups)  # never expire
     (table,) = legacy.of_type("payments", "AWS::DynamoDB::Table").values()
     assert table["Properties"].get("BillingMode", "PROVISIONED") == "PROVISIONED"
