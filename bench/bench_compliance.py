@@ -48,10 +48,9 @@ def synth_variant(variant: str) -> None:
 
     import aws_cdk as cdk
     import cdk_nag
-    from aws_cdk import AspectPriority, Aspects, Tag, Validations
+    from aws_cdk import Validations
 
     import governance
-    from governance.aspects import DestroyableAspect, tag_values_to_apply
     from governance.plugin import GovernancePlugin
     from stacks.config import load_environment
     from stacks.platform import build_platform
@@ -78,11 +77,7 @@ def synth_variant(variant: str) -> None:
     )
     policy = dataclasses.replace(governance.policy_from_app(app), cdk_nag_packs=())
     build_platform(app, config)
-    if policy.apply_tags:
-        for key, value in tag_values_to_apply(policy).items():
-            Aspects.of(app).add(Tag(key, value), priority=AspectPriority.MUTATING)
-    if policy.destroy_stateful:
-        Aspects.of(app).add(DestroyableAspect(), priority=AspectPriority.MUTATING)
+    governance.apply_aspects(app, policy)
     plugins: list = []
     if "govern" in variant:
         plugins.append(TimedPlugin(policy))

@@ -50,14 +50,12 @@ def policy_from_app(app: App) -> Policy:
     )
 
 
-def apply(app: App, policy: Policy | None = None) -> GovernancePlugin:
-    """Attach governance to ``app``: mutating Aspects first, then the validation plugins."""
-    from aws_cdk import AspectPriority, Aspects, Tag, Validations
+def apply_aspects(app: App, policy: Policy) -> None:
+    """Add the mutating Aspects the policy asks for (tags, destroyable resources), nothing else."""
+    from aws_cdk import AspectPriority, Aspects, Tag
 
     from governance.aspects import DestroyableAspect, RawResourceTagAspect, tag_values_to_apply
-    from governance.plugin import GovernancePlugin
 
-    policy = policy or policy_from_app(app)
     if policy.apply_tags:
         values = tag_values_to_apply(policy)
         for key, value in values.items():
@@ -66,6 +64,16 @@ def apply(app: App, policy: Policy | None = None) -> GovernancePlugin:
             Aspects.of(app).add(RawResourceTagAspect(values), priority=AspectPriority.MUTATING)
     if policy.destroy_stateful:
         Aspects.of(app).add(DestroyableAspect(), priority=AspectPriority.MUTATING)
+
+
+def apply(app: App, policy: Policy | None = None) -> GovernancePlugin:
+    """Attach governance to ``app``: mutating Aspects first, then the validation plugins."""
+    from aws_cdk import Validations
+
+    from governance.plugin import GovernancePlugin
+
+    policy = policy or policy_from_app(app)
+    apply_aspects(app, policy)
     plugin = GovernancePlugin(policy)
     plugins: list = [plugin]
     if policy.cdk_nag_packs:
