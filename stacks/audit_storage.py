@@ -34,6 +34,7 @@ from constructs import Construct
 
 import governance
 from stacks.base import BaseStack
+from stacks.constructs.bucket import secure_bucket
 from stacks.hardened_config import PlatformSettings, StorageSettings
 
 
@@ -78,60 +79,39 @@ class AuditStorageStack(BaseStack):
                 "itself; it is private (public access blocked), TLS-only and versioned.",
                 plugin=plugin,
             )
-        self.audit = s3.Bucket(
+        self.audit = secure_bucket(
             self,
             "AuditLogs",
             bucket_name=f"{self.name('payments-audit-logs')}-{self.account}",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="audit-logs/",
+            key=key,
+            access_logs=self.access_logs,
+            access_logs_prefix="audit-logs/",
             lifecycle_rules=_audit_lifecycle(storage),
-            removal_policy=RemovalPolicy.DESTROY,
         )
         # VPC flow logs and CloudTrail write with the log-delivery and CloudTrail principals.
         key.grant_encrypt(iam.ServicePrincipal("delivery.logs.amazonaws.com"))
-        self.archive = s3.Bucket(
+        self.archive = secure_bucket(
             self,
             "Archive",
             bucket_name=f"{self.name('payments-archive')}-{self.account}",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="archive/",
+            key=key,
+            access_logs=self.access_logs,
+            access_logs_prefix="archive/",
             lifecycle_rules=_archive_lifecycle(storage),
-            removal_policy=RemovalPolicy.DESTROY,
         )
         self.edge_logs: s3.Bucket | None = None
         if settings.edge.enabled:
-            self.edge_logs = s3.Bucket(
+            self.edge_logs = secure_bucket(
                 self,
                 "EdgeLogs",
                 bucket_name=f"{self.name('payments-edge-logs')}-{self.account}",
-                encryption=s3.BucketEncryption.KMS,
-                encryption_key=key,
-                bucket_key_enabled=True,
+                key=key,
                 # CloudFront standard logging grants its log-delivery account access by ACL;
                 # it writes SSE-KMS objects as delivery.logs.amazonaws.com (granted above).
                 object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                enforce_ssl=True,
-                minimum_tls_version=1.2,
-                versioned=True,
-                server_access_logs_bucket=self.access_logs,
-                server_access_logs_prefix="edge-logs/",
+                access_logs=self.access_logs,
+                access_logs_prefix="edge-logs/",
                 lifecycle_rules=_expiry_only(storage, "edge-log-retention"),
-                removal_policy=RemovalPolicy.DESTROY,
             )
         buckets = [self.access_logs, self.audit, self.archive]
         if self.edge_logs is not None:

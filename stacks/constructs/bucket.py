@@ -68,15 +68,20 @@ def _lifecycle_rules(settings: BucketSettings) -> list[s3.LifecycleRule]:
     ]
 
 
-def _secure_bucket(
+def secure_bucket(
     scope: Construct,
     construct_id: str,
     *,
     bucket_name: str,
-    settings: BucketSettings,
     key: kms.IKey,
-    access_logs: s3.IBucket | None,
+    versioned: bool = True,
+    lifecycle_rules: list[s3.LifecycleRule] | None = None,
+    access_logs: s3.IBucket | None = None,
+    access_logs_prefix: str = "s3-access/",
+    object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
 ) -> s3.Bucket:
+    """The platform's secure defaults for a bucket, in one place: SSE-KMS with the environment
+    key (bucket key on), TLS 1.2+ only, public access blocked, versioned, destroyable."""
     return s3.Bucket(
         scope,
         construct_id,
@@ -87,11 +92,11 @@ def _secure_bucket(
         enforce_ssl=True,
         minimum_tls_version=1.2,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        versioned=settings.versioned,
-        lifecycle_rules=_lifecycle_rules(settings),
+        object_ownership=object_ownership,
+        versioned=versioned,
+        lifecycle_rules=lifecycle_rules or None,
         server_access_logs_bucket=access_logs,
-        server_access_logs_prefix="s3-access/" if access_logs is not None else None,
+        server_access_logs_prefix=access_logs_prefix if access_logs is not None else None,
         removal_policy=RemovalPolicy.DESTROY,
     )
 
@@ -118,20 +123,21 @@ class AuditBucket(Construct):
         key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs_bucket = _secure_bucket(
+        self.access_logs_bucket = secure_bucket(
             self,
             "AccessLogs",
             bucket_name=access_logs_bucket_name,
-            settings=settings,
             key=key,
-            access_logs=None,
+            versioned=settings.versioned,
+            lifecycle_rules=_lifecycle_rules(settings),
         )
-        self.bucket = _secure_bucket(
+        self.bucket = secure_bucket(
             self,
             "Bucket",
             bucket_name=bucket_name,
-            settings=settings,
             key=key,
+            versioned=settings.versioned,
+            lifecycle_rules=_lifecycle_rules(settings),
             access_logs=self.access_logs_bucket,
         )
         governance.acknowledge(
