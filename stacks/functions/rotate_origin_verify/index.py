@@ -35,15 +35,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from payments_common import client, get_logger, log_event
+from payments_common.rotation import RotationError, rotation_request
 
 logger = get_logger("rotate_origin_verify")
 
 ALPHABET = string.ascii_letters + string.digits
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
-
-
-class RotationError(ValueError):
-    """The rotation request, the secret or a web ACL is not in a state this function handles."""
 
 
 def random_value(length: int) -> str:
@@ -299,16 +295,14 @@ def finish_secret(arn: str, token: str) -> tuple[bool, bool]:
 
 def handler(event: dict[str, Any], context: Any) -> None:
     """Secrets Manager rotation entry point."""
-    arn, token, step = event.get("SecretId"), event.get("ClientRequestToken"), event.get("Step")
-    if not arn or not token or step not in STEPS:
-        raise RotationError("the event needs SecretId, ClientRequestToken and a known Step")
-    metadata = client("secretsmanager").describe_secret(SecretId=arn)
-    if not metadata.get("RotationEnabled"):
-        raise RotationError("rotation is not enabled on the secret")
-    stages = metadata.get("VersionIdsToStages", {})
-    if token not in stages:
-        raise RotationError("the version to rotate to is not a version of the secret")
-    name = metadata.get("Name")
+    request = rotation_request(event)
+    arn, token, step, name, stages = (
+        request.arn,
+        request.token,
+        request.step,
+        request.name,
+        request.stages,
+    )
     if "AWSCURRENT" in stages[token] and step != "finishSecret":
         log_event(logger, "rotation already complete", step=step, secret=name)
         return

@@ -28,6 +28,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from payments_common import client, get_logger, log_event
+from payments_common.rotation import RotationError, rotation_request
 
 logger = get_logger("rotate_secret")
 
@@ -43,10 +44,6 @@ def random_value(length: int, exclude: str) -> str:
         value = "".join(secrets.choice(alphabet) for _ in range(length))
         if any(c.isalpha() for c in value) and any(c.isdigit() for c in value):
             return value
-
-
-class RotationError(ValueError):
-    """The rotation request or the secret is not in a state this function can handle."""
 
 
 def _length() -> int:
@@ -117,35 +114,23 @@ def finish_secret(arn: str, token: str) -> bool:
     return True
 
 
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
-
-
 def handler(event: dict[str, Any], context: Any) -> None:
     """Secrets Manager rotation entry point."""
-    arn, token, step = event.get("SecretId"), event.get("ClientRequestToken"), event.get("Step")
-    if not arn or not token or step not in STEPS:
-        raise RotationError("the event needs SecretId, ClientRequestToken and a known Step")
-    metadata = client("secretsmanager").describe_secret(SecretId=arn)
-    if not metadata.get("RotationEnabled"):
-        raise RotationError("rotation is not enabled on the secret")
-    stages = metadata.get("VersionIdsToStages", {})
-    if token not in stages:
-        raise RotationError("the version to rotate to is not a version of the secret")
+    request = rotation_request(event)
+    arn, token, step, stages = request.arn, request.token, request.step, request.stages
     if "AWSCURRENT" in stages[token]:
-        log_event(logger, "rotation already complete", step=step, secret=metadata.get("Name"))
+        log_event(logger, "rotation already complete", step=step, secret=request.name)
         return
     if "AWSPENDING" not in stages[token]:
         raise RotationError("the version to rotate to is not marked AWSPENDING")
     if step == "createSecret":
         created = create_secret(arn, token)
-        log_event(logger, "pending secret", created=created, secret=metadata.get("Name"))
+        log_event(logger, "pending secret", created=created, secret=request.name)
     elif step == "setSecret":
-        log_event(
-            logger, "set secret: consumers read the secret at run time", secret=metadata.get("Name")
-        )
+        log_event(logger, "set secret: consumers read the secret at run time", secret=request.name)
     elif step == "testSecret":
         test_secret(arn, token)
-        log_event(logger, "pending secret tested", secret=metadata.get("Name"))
+        log_event(logger, "pending secret tested", secret=request.name)
     else:
         moved = finish_secret(arn, token)
-        log_event(logger, "rotation finished", moved=moved, secret=metadata.get("Name"))
+        log_event(logger, "rotation finished", moved=moved, secret=request.name)

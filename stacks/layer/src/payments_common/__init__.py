@@ -5,6 +5,8 @@
 - :mod:`payments_common.jsonlog` writes one JSON object per log line, always redacted.
 - :mod:`payments_common.responses` builds API Gateway proxy responses.
 - :mod:`payments_common.aws` creates boto3 clients lazily and caches them.
+- :mod:`payments_common.rotation` checks a Secrets Manager rotation event (shared by the
+  rotation functions).
 """
 
 from payments_common.aws import client
