@@ -61,7 +61,7 @@ def evaluate(
     findings: list[Finding] = []
     evaluated: Counter = Counter()
     for template in templates:
-        template.siblings = templates  # type: ignore[attr-defined]
+        template.siblings = templates
         acks = template.acknowledgements
         for resource in template.resources.values():
             applicable = by_type.get(resource.type)

@@ -136,6 +136,9 @@ class Template:
     sha256: str = ""
     environment: str | None = None  # "aws://account/region" from the cloud assembly
     acknowledgements: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: Every template judged in the same run (set by the engine), for rules that count across
+    #: stacks (NAT gateways, REST APIs per environment) or follow cross-stack references.
+    siblings: list[Template] = field(default_factory=list, repr=False, compare=False)
 
     @cached_property
     def resources(self) -> dict[str, Resource]:
