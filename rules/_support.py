@@ -1,5 +1,6 @@
 """Helpers shared by the PCI DSS rule modules; this module registers no rule.
 
+- :func:`require_true` judges a boolean property that must be set to true (absent is false).
 - :func:`memo` caches a per-template index, so a rule asks "which X points at this Y?" in
   constant time instead of scanning the template for every resource.
 - :func:`referrers_anywhere` extends :meth:`Template.referrers_at` across the stacks judged in
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 
 from governance.intrinsics import (
     Unresolved,
+    as_bool,
     as_str,
     evaluate_condition,
     is_intrinsic,
@@ -28,12 +30,23 @@ from governance.intrinsics import (
     ref_target,
     resolve,
 )
+from governance.model import Issue, undecidable, violation
 from governance.policy import Policy
 from governance.template import Resource, Template
 
 T = TypeVar("T")
 
 _MEMO_ATTR = "_pci_rule_memo"
+
+
+def require_true(resource: Resource, prop: str, message: str) -> Iterator[Issue]:
+    """A violation (``message``) unless ``Properties/<prop>`` is true; undecidable if unreadable."""
+    value = as_bool(resource.prop(prop), resource.template)
+    where = f"Properties/{prop}"
+    if isinstance(value, Unresolved):
+        yield undecidable(f"{prop} cannot be read: {value.reason}", where)
+    elif not value:
+        yield violation(message, where)
 
 
 def memo(template: Template, key: Any, build: Callable[[Template], T]) -> T:

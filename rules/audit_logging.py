@@ -18,7 +18,7 @@ from governance.model import Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
-from rules._support import as_list, pick_branch, referrers_anywhere
+from rules._support import as_list, pick_branch, referrers_anywhere, require_true
 
 
 def _present(value: Any, resource: Resource, where: str, missing: str) -> Iterator[Issue]:
@@ -160,13 +160,7 @@ def api_stage_without_tracing(resource: Resource, policy: Policy) -> Iterator[Is
     Example:
         apigateway.StageOptions(tracing_enabled=True, ...)
     """
-    enabled = as_bool(resource.prop("TracingEnabled"), resource.template)
-    if isinstance(enabled, Unresolved):
-        yield undecidable(
-            f"TracingEnabled cannot be read: {enabled.reason}", "Properties/TracingEnabled"
-        )
-    elif not enabled:
-        yield violation("X-Ray tracing is off", "Properties/TracingEnabled")
+    yield from require_true(resource, "TracingEnabled", "X-Ray tracing is off")
 
 
 @rule(
@@ -300,14 +294,7 @@ def trail_without_log_validation(resource: Resource, policy: Policy) -> Iterator
     Example:
         cloudtrail.Trail(self, "Trail", enable_file_validation=True, is_multi_region_trail=True)
     """
-    enabled = as_bool(resource.prop("EnableLogFileValidation"), resource.template)
-    if isinstance(enabled, Unresolved):
-        yield undecidable(
-            f"EnableLogFileValidation cannot be read: {enabled.reason}",
-            "Properties/EnableLogFileValidation",
-        )
-    elif not enabled:
-        yield violation("log-file validation is off", "Properties/EnableLogFileValidation")
+    yield from require_true(resource, "EnableLogFileValidation", "log-file validation is off")
 
 
 @rule(
@@ -333,13 +320,7 @@ def trail_single_region(resource: Resource, policy: Policy) -> Iterator[Issue]:
     Example:
         cloudtrail.Trail(self, "Trail", is_multi_region_trail=True)
     """
-    enabled = as_bool(resource.prop("IsMultiRegionTrail"), resource.template)
-    if isinstance(enabled, Unresolved):
-        yield undecidable(
-            f"IsMultiRegionTrail cannot be read: {enabled.reason}", "Properties/IsMultiRegionTrail"
-        )
-    elif not enabled:
-        yield violation("trail records one region only", "Properties/IsMultiRegionTrail")
+    yield from require_true(resource, "IsMultiRegionTrail", "trail records one region only")
 
 
 @rule(

@@ -16,6 +16,7 @@ from governance.model import Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
+from rules._support import require_true
 
 
 def _cmk(value: Any, resource: Resource, where: str, what: str) -> Iterator[Issue]:
@@ -289,10 +290,4 @@ def key_without_rotation(resource: Resource, policy: Policy) -> Iterator[Issue]:
     spec = as_str(resource.prop("KeySpec"), resource.template)
     if isinstance(spec, str) and spec != "SYMMETRIC_DEFAULT":
         return  # asymmetric and HMAC keys cannot rotate automatically
-    enabled = as_bool(resource.prop("EnableKeyRotation"), resource.template)
-    if isinstance(enabled, Unresolved):
-        yield undecidable(
-            f"EnableKeyRotation cannot be read: {enabled.reason}", "Properties/EnableKeyRotation"
-        )
-    elif not enabled:
-        yield violation("key rotation is not enabled", "Properties/EnableKeyRotation")
+    yield from require_true(resource, "EnableKeyRotation", "key rotation is not enabled")
