@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from governance.exceptions import govern_exceptions
+from governance.model import PLUGIN_NAME as PLUGIN_NAME  # re-exported: the plugin's name
 from governance.model import Finding, Rule, Severity
 from governance.policy import Policy
 from governance.registry import all_rules
 from governance.template import Template
-
-PLUGIN_NAME = "govern"
 
 
 @dataclass

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from governance.template import Resource
 
 
+#: Our validation plugin's name: the namespace of our rule ids in CDK's acknowledgements.
+PLUGIN_NAME = "govern"
+
+
 class Severity(enum.IntEnum):
     """How bad a finding is; ordered so that ``severity >= fail_on`` works."""
 
