@@ -120,10 +120,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
                     "slug": r.slug,
                     "title": r.title,
                     "severity": str(r.severity),
-                    "category": r.category,
+                    "category": str(r.category),
                     "pci_dss": list(r.pci),
                     "resource_types": list(r.resource_types),
                     "status": r.status.value,
+                    "checkov": list(r.checkov),
+                    "cdk_nag": list(r.cdk_nag),
                     "fix": r.fix,
                 }
                 for r in rules

@@ -40,6 +40,25 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
+class Category(enum.StrEnum):
+    """What a rule is about; the values are the names ``governance.category_severity`` uses."""
+
+    COST = "cost"
+    ENCRYPTION = "encryption"
+    LIFECYCLE = "lifecycle"
+    NAMING = "naming"
+    PCI_BACKUP = "pci-backup"
+    PCI_IAM = "pci-iam"
+    PCI_LOGGING = "pci-logging"
+    PCI_NETWORK = "pci-network"
+    PCI_RETENTION = "pci-retention"
+    PCI_RUNTIME = "pci-runtime"
+    PCI_SECRETS = "pci-secrets"
+    PCI_TRANSIT = "pci-transit"
+    PCI_WAF = "pci-waf"
+    TAGGING = "tagging"
+
+
 class Status(enum.StrEnum):
     """Lifecycle of a rule in the catalogue."""
 
@@ -79,11 +98,15 @@ class Rule:
     title: str
     severity: Severity
     resource_types: tuple[str, ...]
-    category: str
+    category: Category
     pci: tuple[str, ...]
     func: RuleFunction
     status: Status = Status.STABLE
     module: str = ""
+    #: checkov checks that judge the same control on the same resource (``CKV_AWS_19``).
+    checkov: tuple[str, ...] = ()
+    #: cdk-nag rules that judge the same control on the same resource (``AwsSolutions-S10``).
+    cdk_nag: tuple[str, ...] = ()
 
     @property
     def doc(self) -> str:

@@ -1,15 +1,23 @@
 """Meta-tests over the rule catalogue: ids, metadata, docs, tests, and RULES.md freshness."""
 
+import json
 import re
+import tarfile
+from functools import cache
 from pathlib import Path
 
+import pytest
+
+from governance.cdknag import CDK_NAG_PACKS, is_nag_rule_id
+from governance.cli import main
 from governance.docs import render_markdown
-from governance.model import Severity
-from governance.registry import RULE_ID_PATTERN, SLUG_PATTERN, all_rules
+from governance.model import Category, Severity
+from governance.registry import CHECKOV_ID_PATTERN, RULE_ID_PATTERN, SLUG_PATTERN, all_rules, rule
 from rules import RETIRED_IDS
 
 ROOT = Path(__file__).resolve().parent.parent
 PCI_REQ = re.compile(r"^\d+(\.\d+)*$")
+CHECKOV_ROOT = next((ROOT / ".checkov-venv" / "lib").glob("python3*/site-packages/checkov"), None)
 
 
 def test_ids_unique_well_formed_and_never_retired():
@@ -27,8 +35,106 @@ def test_metadata_is_typed_and_complete():
     for r in all_rules():
         assert isinstance(r.severity, Severity), r.id
         assert r.resource_types and all(isinstance(t, str) for t in r.resource_types), r.id
-        assert r.category and r.title, r.id
+        assert isinstance(r.category, Category) and r.title, r.id
         assert all(PCI_REQ.match(p) for p in r.pci), (r.id, r.pci)
+
+
+def test_every_category_has_rules():
+    assert {r.category for r in all_rules()} == set(Category)
+
+
+def test_declared_equivalents_have_valid_shapes():
+    for r in all_rules():
+        assert [c for c in r.checkov if not CHECKOV_ID_PATTERN.fullmatch(c)] == [], r.id
+        assert [n for n in r.cdk_nag if not is_nag_rule_id(n, granular=False)] == [], r.id
+        assert len(set(r.checkov)) == len(r.checkov) and len(set(r.cdk_nag)) == len(r.cdk_nag)
+
+
+def test_bad_metadata_fails_at_registration():
+    def fn(resource, policy):
+        return iter(())
+
+    common = dict(id="TEST-META-001", slug="t", title="t", severity=Severity.INFO)
+    common["resource_types"] = ("AWS::S3::Bucket",)
+    with pytest.raises(TypeError, match="category must be a governance.model.Category"):
+        rule(**common, category="encryption")(fn)
+    with pytest.raises(ValueError, match="not a checkov or cdk-nag rule id: CKV_AWS19"):
+        rule(**common, category=Category.ENCRYPTION, checkov=("CKV_AWS19",))(fn)
+    with pytest.raises(ValueError, match="AwsSolution-S1"):
+        rule(**common, category=Category.ENCRYPTION, cdk_nag=("AwsSolution-S1",))(fn)
+    assert "TEST-META-001" not in {r.id for r in all_rules()}
+
+
+@cache
+def _checkov_ids() -> frozenset[str]:
+    """Ids of checkov's CloudFormation checks, read from its installed source."""
+    assert CHECKOV_ROOT is not None
+    found: set[str] = set()
+    pattern = re.compile(r"""(?:\bid\s*=|check_id\s*=|"id"\s*:)\s*["'](CKV2?_AWS_\d+)["']""")
+    for path in (CHECKOV_ROOT / "cloudformation" / "checks").rglob("*"):
+        if path.suffix in (".py", ".json", ".yaml"):
+            found.update(pattern.findall(path.read_text(errors="replace")))
+    return frozenset(found)
+
+
+def test_declared_checkov_checks_exist_in_the_installed_checkov():
+    if CHECKOV_ROOT is None:
+        pytest.skip("checkov is not installed (make .checkov-venv/.installed)")
+    known = _checkov_ids()
+    assert {
+        "CKV_AWS_19",
+        "CKV_AWS_24",
+        "CKV2_AWS_72",
+    } <= known  # the three ways checks are declared
+    unknown = {(r.id, c) for r in all_rules() for c in r.checkov if c not in known}
+    assert unknown == set()
+
+
+def _cdk_nag_rule_ids() -> set[str]:
+    """``<pack>-<rule>`` ids of every pack, read from the installed cdk-nag's JavaScript."""
+    import cdk_nag
+
+    bundle = next((Path(cdk_nag.__file__).parent / "_jsii").glob("cdk-nag@*.jsii.tgz"))
+    files = {
+        p.name: f"package/lib/packs/{f}.js" for p, f in zip(CDK_NAG_PACKS, _PACK_FILES, strict=True)
+    }
+    ids: set[str] = set()
+    with tarfile.open(bundle) as tar:
+        for pack, member in files.items():
+            source = tar.extractfile(member).read().decode()
+            # AwsSolutions and Serverless name rules by suffix; the compliance packs by function
+            suffixes = re.findall(r"ruleSuffixOverride:\s*['\"]([A-Za-z0-9]+)['\"]", source)
+            functions = re.findall(r"\brule:\s*[A-Za-z0-9_]+\.([A-Za-z0-9]+)", source)
+            ids.update(f"{pack}-{name}" for name in suffixes or functions)
+    return ids
+
+
+_PACK_FILES = (
+    "aws-solutions",
+    "pci-dss-321",
+    "hipaa-security",
+    "nist-800-53-r4",
+    "nist-800-53-r5",
+    "serverless",
+)
+
+
+def test_declared_cdk_nag_rules_exist_in_the_installed_cdk_nag():
+    known = _cdk_nag_rule_ids()
+    assert {"AwsSolutions-S10", "PCI.DSS.321-S3DefaultEncryptionKMS"} <= known
+    unknown = {(r.id, n) for r in all_rules() for n in r.cdk_nag if n not in known}
+    assert unknown == set()
+
+
+def test_rules_json_carries_category_and_equivalents(capsys):
+    assert main(["rules", "--format", "json"]) == 0
+    by_id = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert by_id["ENC-001"]["category"] == "encryption"
+    assert by_id["ENC-001"]["checkov"] == ["CKV_AWS_19"]
+    assert by_id["ENC-001"]["cdk_nag"] == ["PCI.DSS.321-S3DefaultEncryptionKMS"]
+    assert by_id["NAME-001"]["checkov"] == [] and by_id["NAME-001"]["cdk_nag"] == []
+    declared = {r.id: (list(r.checkov), list(r.cdk_nag)) for r in all_rules()}
+    assert {k: (v["checkov"], v["cdk_nag"]) for k, v in by_id.items()} == declared
 
 
 def test_every_rule_documents_why_fix_example():
@@ -45,6 +151,13 @@ def test_every_rule_has_a_test():
     test_text = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
     untested = [r.id for r in all_rules() if f'"{r.id}"' not in test_text]
     assert untested == []
+
+
+def test_rules_md_shows_the_equivalents():
+    text = (ROOT / "RULES.md").read_text()
+    section = text[text.index("### ENC-006") : text.index("### ENC-007")]
+    assert "checkov `CKV_AWS_16`, `CKV_AWS_96`" in section
+    assert "cdk-nag `AwsSolutions-RDS2`, `PCI.DSS.321-RDSStorageEncrypted`" in section
 
 
 def test_rules_md_is_generated_and_fresh():
