@@ -34,7 +34,6 @@ DEFAULT_CHECKOV = ROOT / ".checkov-venv" / "bin" / "checkov"
 CHECKOV_SEVERITY = Severity.WARNING
 
 
-
 def checkov_equivalents(rules: Iterable[Rule] | None = None) -> dict[str, tuple[str, ...]]:
     """checkov check -> our rules that judge the same control on the same resource.
 

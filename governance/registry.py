@@ -42,7 +42,9 @@ def rule(
     only once, under ours. Bad metadata fails at import, naming the rule.
     """
     if not isinstance(category, Category):
-        raise TypeError(f"rule {id}: category must be a governance.model.Category, not {category!r}")
+        raise TypeError(
+            f"rule {id}: category must be a governance.model.Category, not {category!r}"
+        )
     bad = [c for c in checkov if not CHECKOV_ID_PATTERN.fullmatch(c)]
     bad += [n for n in cdk_nag if not is_nag_rule_id(n, granular=False)]
     if bad:
