@@ -1,7 +1,8 @@
 """The engine: runs every enabled rule over every resource of the templates it is given.
 
 The same function serves the validation plugin during ``cdk synth``, the ``govern`` command and
-the compliance report, so all three judge alike.
+the compliance report, so all three judge alike; and :func:`verdict` is the one pass/fail decision
+the plugin and ``govern check`` both take over its findings.
 """
 
 from __future__ import annotations
@@ -27,14 +28,30 @@ class Result:
     evaluated: Counter = field(default_factory=Counter)
     rules: list[Rule] = field(default_factory=list)
 
-    def at_or_above(
-        self, severity: Severity, *, include_acknowledged: bool = False
-    ) -> list[Finding]:
-        return [
-            f
-            for f in self.findings
-            if f.severity >= severity and (include_acknowledged or not f.acknowledged)
-        ]
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a run passes under a threshold, and the findings that make it fail."""
+
+    threshold: Severity
+    blocking: tuple[Finding, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+
+def blocks(finding: Finding, threshold: Severity) -> bool:
+    """A finding fails the run when it is not acknowledged and at or above ``threshold``."""
+    return not finding.acknowledged and finding.severity >= threshold
+
+
+def verdict(findings: Iterable[Finding], threshold: Severity) -> Verdict:
+    """The one pass/fail decision over ``findings`` (the plugin's and ``govern check``'s).
+
+    ``threshold`` is the policy's ``fail_on`` unless the caller overrides it (``--fail-on``).
+    """
+    return Verdict(threshold, tuple(f for f in findings if blocks(f, threshold)))
 
 
 def _index(rules: Iterable[Rule]) -> tuple[dict[str, list[Rule]], list[Rule]]:
