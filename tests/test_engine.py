@@ -1,19 +1,25 @@
-"""The engine's one pass/fail decision, and the plugin reaching it inside a real in-process synth."""
+"""The engine: its one pass/fail decision, its guard around rules that raise, and the plugin
+reaching its verdict inside a real in-process synth."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 import governance
-from governance.engine import verdict
-from governance.model import Category, Finding, Severity
+from governance import registry
+from governance.engine import evaluate, verdict
+from governance.model import Category, Finding, Severity, violation
 from governance.plugin import GovernancePlugin
 from governance.policy import Policy
+from governance.registry import all_rules, get_rule, rule
+from governance.template import Template
 
 ALL_WARNINGS = {"category_severity": dict.fromkeys((c.value for c in Category), "warning")}
 
@@ -81,3 +87,113 @@ def test_plugin_passes_synth_when_nothing_reaches_fail_on(tmp_path):
     passed, plugin, error = synth(tmp_path, {**ALL_WARNINGS, "fail_on": "error"}, _queues)
     assert passed, error
     assert plugin.last_findings and verdict(plugin.last_findings, Severity.ERROR).passed
+
+
+# --- the guard: a rule that raises -------------------------------------------------------------
+
+RAISING = "TEST-RAISE-001"
+
+
+@pytest.fixture
+def raising_rule(monkeypatch):
+    """A registered rule that raises on every S3 bucket (removed from the registry afterwards)."""
+    all_rules()  # load the real rules first, then register the test rule on a copy of the registry
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    @rule(
+        id=RAISING,
+        slug="test-rule-that-raises",
+        title="A rule that raises",
+        severity=Severity.ERROR,
+        resource_types=("AWS::S3::Bucket",),
+        category=Category.ENCRYPTION,
+    )
+    def raises(resource, policy):
+        """Raises.
+
+        Why:
+            To test the guard.
+
+        Fix:
+            Nothing.
+
+        Example:
+            None
+        """
+        yield violation("found before the error", "Properties/Before")
+        raise KeyError("BucketEncryption " + "x" * 500)
+
+    return get_rule(RAISING)
+
+
+def _bucket_template() -> Template:
+    body = {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}},
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        }
+    }
+    return Template(name="T", path="T.template.json", body=body)
+
+
+def test_a_raising_rule_gives_an_undecidable_finding_and_the_run_goes_on(raising_rule):
+    result = evaluate([_bucket_template()], Policy(suffix="dev"))
+    mine = [f for f in result.findings if f.rule_id == RAISING]
+    assert [(f.logical_id, f.undecidable, f.message) for f in mine][0] == (
+        "Bucket",
+        False,
+        "found before the error",
+    )
+    error = mine[1]
+    assert (error.logical_id, error.undecidable, error.severity) == (
+        "Bucket",
+        True,
+        Severity.WARNING,  # the policy's undecidable_severity, not the rule's error
+    )
+    assert error.message.startswith(
+        f"rule {RAISING} raised KeyError on Bucket (AWS::S3::Bucket): 'BucketEncryption xxx"
+    )
+    assert "…" in error.message and len(error.message) < 400 and "\n" not in error.message
+    others = {(f.rule_id, f.logical_id) for f in result.findings if f.rule_id != RAISING}
+    assert {("ENC-001", "Bucket"), ("PCI-BAK-003", "Bucket"), ("ENC-003", "Queue")} <= others
+    strict = Policy(suffix="dev", undecidable_severity=Severity.ERROR)
+    assert {
+        f.severity for f in evaluate([_bucket_template()], strict, [raising_rule]).findings
+    } == {Severity.ERROR}
+
+
+def test_a_rule_yielding_something_else_or_returning_none_is_caught(raising_rule):
+    def none(resource, policy):
+        return None
+
+    def text(resource, policy):
+        yield "not an issue"
+
+    for func, problem in ((none, "TypeError"), (text, "rule yielded str, not an Issue")):
+        broken = dataclasses.replace(raising_rule, func=func)
+        (finding,) = evaluate([_bucket_template()], Policy(suffix="dev"), [broken]).findings
+        assert finding.undecidable and problem in finding.message
+
+
+def _bucket(stack: cdk.Stack) -> None:
+    s3.Bucket(stack, "Receipts")
+    sqs.Queue(stack, "Orders")
+
+
+def test_synth_goes_on_past_a_raising_rule_to_the_policys_verdict(tmp_path, raising_rule):
+    """In-process synth with the plugin: the raising rule's finding is there, the other rules'
+    findings too, and synth passes or fails by the policy alone."""
+    lenient = {**ALL_WARNINGS, "fail_on": "error", "undecidable_severity": "warning"}
+    passed, plugin, error = synth(tmp_path / "lenient", lenient, _bucket)
+    assert passed, error
+    raised = [f for f in plugin.last_findings if f.rule_id == RAISING and f.undecidable]
+    assert [f.resource_type for f in raised] == ["AWS::S3::Bucket"]
+    assert "raised KeyError" in raised[0].message
+    rule_ids = {f.rule_id for f in plugin.last_findings}
+    assert {"ENC-001", "ENC-003", "PCI-BAK-003"} <= rule_ids
+
+    strict = {**lenient, "undecidable_severity": "error"}
+    passed, plugin, error = synth(tmp_path / "strict", strict, _bucket)
+    assert not passed and "ValidationFailed" in error
+    blocking = verdict(plugin.last_findings, Severity.ERROR).blocking
+    assert {f.rule_id for f in blocking} == {RAISING}  # only the undecidable error blocks
