@@ -2,6 +2,9 @@
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 import tarfile
 from functools import cache
 from pathlib import Path
@@ -164,3 +167,125 @@ def test_rules_md_is_generated_and_fresh():
     assert (ROOT / "RULES.md").read_text() == render_markdown(), (
         "RULES.md is stale: run `make rules-doc` (govern rules --format markdown > RULES.md)"
     )
+
+
+# --- scaffolding a rule (scripts/new_rule.py), always in a temporary copy ----------------------
+
+SCAFFOLD_MARKER = "SCAFFOLD"
+
+
+def scaffold_markers(root: Path) -> list[str]:
+    """Files under ``root``'s rules and rule tests that still carry the scaffold's marker."""
+    paths = [*(root / "rules").glob("*.py"), *(root / "tests" / "rule_tests").glob("test_*.py")]
+    return sorted(str(p.relative_to(root)) for p in paths if SCAFFOLD_MARKER in p.read_text())
+
+
+def test_no_scaffold_is_left_in_the_catalogue():
+    assert scaffold_markers(ROOT) == []
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    """The parts of the project a scaffold touches and its tests need, copied."""
+    copy = tmp_path / "project"
+    ignore = shutil.ignore_patterns("__pycache__")
+    for name in ("governance", "rules"):
+        shutil.copytree(ROOT / name, copy / name, ignore=ignore)
+    shutil.copytree(ROOT / "tests" / "rule_tests", copy / "tests" / "rule_tests", ignore=ignore)
+    for name in ("RULES.md", "pyproject.toml", "cdk.json"):
+        shutil.copy(ROOT / name, copy / name)
+    for name in ("conftest.py", "helpers.py", "synth_support.py"):
+        shutil.copy(ROOT / "tests" / name, copy / "tests" / name)
+    return copy
+
+
+def _scaffold(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, str(ROOT / "scripts" / "new_rule.py"), "--root", str(root), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False)
+
+
+def _pytest(root: Path, target: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", target]
+    return subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
+
+
+EFS = [
+    "--id", "ENC-009", "--slug", "efs-without-cmk", "--severity", "error",
+    "--title", "EFS file system encrypted with a customer-managed KMS key",
+    "--category", "encryption", "--type", "AWS::EFS::FileSystem", "--pci", "3.5.1",
+    "--cdk-nag", "AwsSolutions-EFS1",
+]  # fmt: skip
+
+
+def test_scaffold_adds_rule_test_and_docs_and_the_test_fails_until_written(project_copy):
+    before = {p: p.read_bytes() for p in (ROOT / "rules").glob("*.py")}
+    proc = _scaffold(project_copy, *EFS)
+    assert proc.returncode == 0, proc.stderr
+    rule_text = (project_copy / "rules" / "encryption.py").read_text()
+    assert 'id="ENC-009"' in rule_text and 'cdk_nag=("AwsSolutions-EFS1",)' in rule_text
+    assert "def efs_without_cmk(resource: Resource, policy: Policy)" in rule_text
+    assert "### ENC-009" in (project_copy / "RULES.md").read_text()
+    assert scaffold_markers(project_copy) == [
+        "rules/encryption.py",
+        "tests/rule_tests/test_encryption.py",
+    ]
+    run = _pytest(project_copy, "tests/rule_tests/test_encryption.py")
+    assert run.returncode == 1 and "1 failed, " in run.stdout, run.stdout[-2000:]
+    assert "test_enc_009_efs_without_cmk" in run.stdout
+    # the real catalogue is untouched
+    assert {p: p.read_bytes() for p in (ROOT / "rules").glob("*.py")} == before
+    again = _scaffold(project_copy, *EFS)
+    assert (again.returncode, again.stderr) == (
+        2,
+        "new_rule: --id ENC-009 is taken (registered or retired)\n",
+    )
+
+
+def test_scaffold_into_a_new_module_passes_once_written(project_copy):
+    args = [
+        "--id", "STOR-001", "--slug", "efs-without-backup", "--severity", "warning",
+        "--title", 'EFS file systems have "automatic backups" on', "--category", "pci-backup",
+        "--type", "AWS::EFS::FileSystem", "--module", "storage", "--about", "File storage rules",
+    ]  # fmt: skip
+    assert _pytest(project_copy, "tests/rule_tests").returncode == 0  # the copy is sound
+    proc = _scaffold(project_copy, *args)
+    assert proc.returncode == 0, proc.stderr
+    rule_path = project_copy / "rules" / "storage.py"
+    test_path = project_copy / "tests" / "rule_tests" / "test_storage.py"
+    assert rule_path.read_text().startswith('"""File storage rules."""')
+    rules_md = (project_copy / "RULES.md").read_text()
+    assert '**EFS file systems have "automatic backups" on**' in rules_md  # quotes survive
+    assert _pytest(project_copy, str(test_path)).returncode == 1
+    # written: the rule judges the policy, the test's resources differ
+    rule_path.write_text(
+        rule_path.read_text()
+        .replace("    yield from ()\n", '    if resource.prop("BackupPolicy", "Status") != "ENABLED":\n'
+                 '        yield violation("no automatic backups", "Properties/BackupPolicy")\n')
+        .replace("from governance.model import", "from governance.model import violation,")
+    )  # fmt: skip
+    backups = '{"BackupPolicy": {"Status": "ENABLED"}}'
+    test_path.write_text(
+        test_path.read_text().replace('"Properties": {}}', f'"Properties": {backups}}}', 1)
+    )
+    run = _pytest(project_copy, str(test_path))
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_scaffold_refuses_bad_arguments_in_one_line(project_copy):
+    cases = [
+        (["--category", "encrytion"], "--category 'encrytion' is unknown"),
+        (["--module", "brand_new"], "rules/brand_new.py is new: say what it is for with --about"),
+        (["--checkov", "CKV_19"], "'CKV_19' is not a checkov check id"),
+        (["--slug", "bucket-without-cmk"], "--slug 'bucket-without-cmk' is taken"),
+    ]
+    for extra, message in cases:
+        args = list(EFS)
+        for flag, value in zip(extra[::2], extra[1::2], strict=True):
+            if flag in args:
+                args[args.index(flag) + 1] = value
+            else:
+                args += [flag, value]
+        proc = _scaffold(project_copy, *args)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert message in proc.stderr
+    assert scaffold_markers(project_copy) == []
