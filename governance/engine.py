@@ -9,7 +9,7 @@ raises yields an undecidable finding instead of ending the run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from governance.exceptions import govern_exceptions
@@ -71,19 +71,23 @@ def _index(rules: Iterable[Rule]) -> tuple[dict[str, list[Rule]], list[Rule]]:
 ERROR_MESSAGE_LIMIT = 200
 
 
-def _guarded(rule: Rule, resource: Resource, policy: Policy) -> Iterator[Issue]:
+def _guarded(rule: Rule, resource: Resource, policy: Policy) -> list[Issue]:
     """What ``rule`` yields for ``resource``; if it raises, what it yielded so far and then one
     undecidable issue naming the rule, the resource and the error - the run goes on."""
+    issues: list[Issue] = []
     try:
         for issue in rule.func(resource, policy):
             if not isinstance(issue, Issue):
                 raise TypeError(f"rule yielded {type(issue).__name__}, not an Issue")
-            yield issue
+            issues.append(issue)
     except Exception as exc:  # a broken rule must not stop the run: it becomes a finding
-        yield undecidable(
-            f"rule {rule.id} raised {type(exc).__name__} on {resource.logical_id}"
-            f" ({resource.type}): {_one_line(exc)}; the resource was not judged by this rule"
+        issues.append(
+            undecidable(
+                f"rule {rule.id} raised {type(exc).__name__} on {resource.logical_id}"
+                f" ({resource.type}): {_one_line(exc)}; the resource was not judged by this rule"
+            )
         )
+    return issues
 
 
 def _one_line(exc: BaseException) -> str:
