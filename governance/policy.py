@@ -14,7 +14,6 @@ ids are checked against the rule registry, which is imported only when the polic
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -316,6 +315,8 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     Case is ignored, and a tie between the closest candidates is no suggestion at all: ``pci``
     is as near ``pci-iam`` as ``pci-waf``.
     """
+    import difflib  # only on the way to an error: kept out of start-up
+
     scored = []
     for candidate in candidates:
         matcher = difflib.SequenceMatcher(None, word.casefold(), candidate.casefold())
