@@ -24,17 +24,6 @@ if TYPE_CHECKING:
     from governance.policy import Policy
 
 MIN_REASON_LENGTH = 10
-#: cdk-nag pack names, which are also the namespaces of their rule ids in CDK's report.
-CDK_NAG_PACKS = frozenset(
-    {
-        "AwsSolutions",
-        "PCI.DSS.321",
-        "HIPAA.Security",
-        "NIST.800.53.R4",
-        "NIST.800.53.R5",
-        "Serverless",
-    }
-)
 
 
 def policy_from_app(app: App) -> Policy:
@@ -79,11 +68,13 @@ def apply(app: App, policy: Policy | None = None) -> GovernancePlugin:
     if policy.cdk_nag_packs:
         import cdk_nag
 
-        packs = {
-            "aws_solutions": cdk_nag.AwsSolutionsChecks,
-            "pci_dss_321": cdk_nag.PCIDSS321Checks,
-        }
-        plugins.extend(packs[name](app) for name in policy.cdk_nag_packs)
+        from governance.cdknag import CDK_NAG_PACKS
+
+        plugins.extend(
+            getattr(cdk_nag, pack.checks_class)(app)
+            for pack in CDK_NAG_PACKS
+            if pack.policy_key in policy.cdk_nag_packs
+        )
     Validations.of(app).add_plugins(*plugins)
     return plugin
 
@@ -115,6 +106,7 @@ def acknowledge(
     """
     from aws_cdk import Acknowledgment, Validations
 
+    from governance.cdknag import nag_pack_of
     from governance.exceptions import (
         UNWAIVABLE_RULES,
         ExceptionRecord,
@@ -127,8 +119,8 @@ def acknowledge(
         raise ValueError(
             f"acknowledging {rule_id} needs a reason of at least {MIN_REASON_LENGTH} characters"
         )
-    if plugin is None and split_id(rule_id)[0] is None and rule_id.split("-")[0] in CDK_NAG_PACKS:
-        plugin = rule_id.split("-")[0]
+    if plugin is None and split_id(rule_id)[0] is None:
+        plugin = nag_pack_of(rule_id)
     ack_id = f"{plugin}::{rule_id}" if plugin else rule_id
     namespace, bare_rule = split_id(ack_id)
     if bare_rule in UNWAIVABLE_RULES:

@@ -10,28 +10,64 @@ not mixed with the v4.0.1 requirement numbers our rules carry.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.engine import PLUGIN_NAME
 from governance.exceptions import resource_exceptions
-from governance.model import Finding, Severity
+from governance.model import PLUGIN_NAME, Finding, Severity
 from governance.template import Resource, Template
 
 if TYPE_CHECKING:
     from governance.policy import Policy
 
-#: Plugin names of cdk-nag's packs (they are also the namespaces of their rule ids).
-CDK_NAG_PLUGINS = frozenset(
-    {
-        "AwsSolutions",
-        "PCI.DSS.321",
-        "HIPAA.Security",
-        "NIST.800.53.R4",
-        "NIST.800.53.R5",
-        "Serverless",
-    }
+
+@dataclass(frozen=True)
+class NagPack:
+    """One cdk-nag pack: its plugin name, its switch in the policy and its class in ``cdk_nag``."""
+
+    #: The plugin name CDK reports, which is also the namespace of the pack's rule ids.
+    name: str
+    #: The key under ``governance.cdk_nag`` that switches the pack on.
+    policy_key: str
+    #: The class in the ``cdk_nag`` package that implements the pack.
+    checks_class: str
+
+
+#: Every cdk-nag 3 pack, in the order the plugins are added: the one list the policy, the plugin
+#: set-up, acknowledgements and the reports read.
+CDK_NAG_PACKS: tuple[NagPack, ...] = (
+    NagPack("AwsSolutions", "aws_solutions", "AwsSolutionsChecks"),
+    NagPack("PCI.DSS.321", "pci_dss_321", "PCIDSS321Checks"),
+    NagPack("HIPAA.Security", "hipaa_security", "HIPAASecurityChecks"),
+    NagPack("NIST.800.53.R4", "nist_800_53_r4", "NIST80053R4Checks"),
+    NagPack("NIST.800.53.R5", "nist_800_53_r5", "NIST80053R5Checks"),
+    NagPack("Serverless", "serverless", "ServerlessChecks"),
 )
+#: Plugin names of cdk-nag's packs (they are also the namespaces of their rule ids).
+CDK_NAG_PLUGINS = frozenset(p.name for p in CDK_NAG_PACKS)
+#: A cdk-nag rule id: ``<pack>-<rule>``, optionally with cdk-nag's granular suffix in brackets
+#: (``AwsSolutions-IAM5[Resource::*]``).
+NAG_RULE_ID = re.compile(
+    "(" + "|".join(re.escape(p.name) for p in CDK_NAG_PACKS) + r")-[A-Za-z0-9]+(\[.+\])?"
+)
+
+
+def is_nag_rule_id(value: object, *, granular: bool = True) -> bool:
+    """True when ``value`` has the shape of a rule id of one of cdk-nag's packs."""
+    if not isinstance(value, str):
+        return False
+    match = NAG_RULE_ID.fullmatch(value)
+    return match is not None and (granular or match.group(2) is None)
+
+
+def nag_pack_of(rule_id: str) -> str | None:
+    """The pack namespacing ``rule_id`` (``"AwsSolutions"`` for ``AwsSolutions-IAM4``), if any."""
+    match = NAG_RULE_ID.fullmatch(rule_id)
+    return match.group(1) if match else None
+
+
 _SEVERITY = {
     "fatal": Severity.ERROR,
     "error": Severity.ERROR,

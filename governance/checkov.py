@@ -4,8 +4,8 @@ checkov pins old versions of boto3 and packaging, so it lives in its own virtual
 (``make .checkov-venv/.installed``) and is called as a program: ``checkov -f <templates>
 --framework cloudformation -o json``. Its failed checks become :class:`Finding` records with
 ``source="checkov"``. A checkov finding that says what one of our rules says about the same
-resource (:data:`CHECKOV_TO_RULES`) is not listed twice: our finding names checkov in
-``also_reported_by``.
+resource - as the rule declares in ``@rule(..., checkov=(...))`` - is not listed twice: our finding
+names checkov in ``also_reported_by``.
 
 checkov is never asked to reach the network: ``--skip-download`` and ``BC_SKIP_MAPPING`` keep it
 from fetching guidelines and severities from Prisma Cloud, so its findings carry no severity of
@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from governance.model import Finding, Severity
+from governance.model import Finding, Rule, Severity
+from governance.registry import all_rules
 from governance.template import Template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,58 +33,18 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CHECKOV = ROOT / ".checkov-venv" / "bin" / "checkov"
 CHECKOV_SEVERITY = Severity.WARNING
 
-#: checkov check -> our rules that judge the same control on the same resource. Written from
-#: checkov's check titles (``checkov --list --framework cloudformation``); a test keeps every
-#: rule id here registered.
-CHECKOV_TO_RULES: dict[str, tuple[str, ...]] = {
-    # encryption at rest (3.5.1) and key rotation (3.7.4)
-    "CKV_AWS_19": ("ENC-001",),  # S3 bucket has server-side encryption enabled
-    "CKV_AWS_119": ("ENC-002",),  # DynamoDB table encrypted with a KMS customer-managed CMK
-    "CKV_AWS_27": ("ENC-003",),  # all data stored in the SQS queue is encrypted
-    "CKV_AWS_26": ("ENC-004",),  # all data stored in the SNS topic is encrypted
-    "CKV_AWS_158": ("ENC-005",),  # CloudWatch log group encrypted by KMS
-    "CKV_AWS_16": ("ENC-006",),  # data stored in RDS is encrypted at rest
-    "CKV_AWS_96": ("ENC-006",),  # data stored in Aurora is encrypted at rest
-    "CKV_AWS_149": ("ENC-007",),  # Secrets Manager secret encrypted with a KMS CMK
-    "CKV_AWS_7": ("ENC-008",),  # rotation for customer-created CMKs is enabled
-    # backups and versions
-    "CKV_AWS_28": ("PCI-BAK-001",),  # DynamoDB point-in-time recovery is enabled
-    "CKV_AWS_21": ("PCI-BAK-003",),  # S3 bucket has versioning enabled
-    # least privilege
-    "CKV_AWS_62": ("PCI-IAM-001",),  # no IAM policy allows full "*-*" administrative privileges
-    "CKV_AWS_63": ("PCI-IAM-001",),  # no IAM policy document allows "*" as actions
-    "CKV_AWS_111": ("PCI-IAM-002",),  # no IAM policy allows write access without constraints
-    # audit logging
-    "CKV_AWS_76": ("PCI-LOG-001",),  # API Gateway has access logging enabled
-    "CKV_AWS_95": ("PCI-LOG-001",),  # API Gateway V2 has access logging enabled
-    "CKV_AWS_73": ("PCI-LOG-003",),  # API Gateway has X-Ray tracing enabled
-    "CKV_AWS_91": ("PCI-LOG-004",),  # ELBv2 has access logging enabled
-    "CKV_AWS_86": ("PCI-LOG-005",),  # CloudFront distribution has access logging enabled
-    "CKV_AWS_36": ("PCI-LOG-007",),  # CloudTrail log file validation is enabled
-    "CKV_AWS_67": ("PCI-LOG-008",),  # CloudTrail is enabled in all regions
-    "CKV_AWS_66": ("COST-LOG-001",),  # CloudWatch log group specifies retention days
-    # network exposure
-    "CKV_AWS_24": ("PCI-NET-001",),  # no security group allows ingress from 0.0.0.0:0 to port 22
-    "CKV_AWS_25": ("PCI-NET-001",),  # no security group allows ingress from 0.0.0.0:0 to 3389
-    "CKV_AWS_17": ("PCI-NET-003",),  # data stored in RDS is not publicly accessible
-    "CKV_AWS_88": ("PCI-NET-004",),  # EC2 instance should not have a public IP
-    "CKV_AWS_53": ("PCI-NET-006",),  # S3 bucket has block public ACLs enabled
-    "CKV_AWS_54": ("PCI-NET-006",),  # S3 bucket has block public policy enabled
-    "CKV_AWS_55": ("PCI-NET-006",),  # S3 bucket has ignore public ACLs enabled
-    "CKV_AWS_56": ("PCI-NET-006",),  # S3 bucket has RestrictPublicBuckets enabled
-    # runtimes and secrets
-    "CKV_AWS_363": ("PCI-RT-001",),  # Lambda runtime is not deprecated
-    "CKV_AWS_45": ("PCI-SEC-001",),  # no hard-coded secrets in the Lambda environment
-    # TLS in transit and WAF
-    "CKV_AWS_103": ("PCI-TLS-002",),  # load balancer listener uses at least TLS v1.2
-    "CKV_AWS_2": ("PCI-TLS-003",),  # ALB protocol is HTTPS
-    "CKV_AWS_34": ("PCI-TLS-004",),  # CloudFront ViewerProtocolPolicy is HTTPS
-    "CKV_AWS_174": ("PCI-TLS-005",),  # CloudFront viewer certificate uses TLS v1.2 or higher
-    "CKV2_AWS_72": ("PCI-TLS-006",),  # CloudFront origin protocol policy enforces HTTPS-only
-    "CKV_AWS_68": ("PCI-WAF-002",),  # CloudFront distribution has WAF enabled
-    # cost
-    "CKV_AWS_115": ("COST-LAMBDA-003",),  # Lambda has a function-level concurrency limit
-}
+
+def checkov_equivalents(rules: Iterable[Rule] | None = None) -> dict[str, tuple[str, ...]]:
+    """checkov check -> our rules that judge the same control on the same resource.
+
+    Read from the rules' own declarations (``@rule(..., checkov=("CKV_AWS_19",))``), over every
+    registered rule or over ``rules``.
+    """
+    mapping: dict[str, list[str]] = {}
+    for r in all_rules() if rules is None else rules:
+        for check in r.checkov:
+            mapping.setdefault(check, []).append(r.id)
+    return {check: tuple(ids) for check, ids in mapping.items()}
 
 
 @dataclass
@@ -224,9 +185,10 @@ def merge(
 
     A finding of another tool duplicates ours when ``mapping`` ties its rule to ours and both are
     about the same resource in the same template; ours then lists ``<source>:<rule>`` in
-    ``also_reported_by`` and the other is dropped. Ours are changed in place.
+    ``also_reported_by`` and the other is dropped. Ours are changed in place. ``mapping`` defaults
+    to the checkov equivalents the registered rules declare (:func:`checkov_equivalents`).
     """
-    mapping = CHECKOV_TO_RULES if mapping is None else mapping
+    mapping = checkov_equivalents() if mapping is None else mapping
     index: dict[tuple[str, str, str], Finding] = {}
     for f in ours:
         index.setdefault((f.template_path, f.logical_id, f.rule_id), f)

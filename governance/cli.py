@@ -1,7 +1,8 @@
 """The ``govern`` command: check templates, list rules, write reports.
 
-Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 bad input or usage. Errors are one
-line on stderr, never a traceback.
+Exit codes: 0 clean, 1 unacknowledged findings at or above ``--fail-on`` (default: the policy's
+``fail_on``, decided by :func:`governance.engine.verdict` as the plugin decides synth), 2 bad
+input or usage. Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def _severity_arg(text: str) -> Severity:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from governance import formats
-    from governance.engine import evaluate
+    from governance.engine import evaluate, verdict
     from governance.template import load_inputs
 
     policy = load_policy(args)
@@ -100,7 +101,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             out.close()
     if errors:
         return EXIT_USAGE
-    return EXIT_FINDINGS if result.at_or_above(args.fail_on) else EXIT_OK
+    threshold = policy.fail_on if args.fail_on is None else args.fail_on
+    return EXIT_OK if verdict(result.findings, threshold).passed else EXIT_FINDINGS
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -120,10 +122,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
                     "slug": r.slug,
                     "title": r.title,
                     "severity": str(r.severity),
-                    "category": r.category,
+                    "category": str(r.category),
                     "pci_dss": list(r.pci),
                     "resource_types": list(r.resource_types),
                     "status": r.status.value,
+                    "checkov": list(r.checkov),
+                    "cdk_nag": list(r.cdk_nag),
                     "fix": r.fix,
                 }
                 for r in rules
@@ -163,9 +167,10 @@ def build_parser(*, extensions: bool = True) -> argparse.ArgumentParser:
     check.add_argument(
         "--fail-on",
         type=_severity_arg,
-        default=Severity.ERROR,
+        default=None,
         metavar="SEVERITY",
-        help="exit 1 on findings at or above this (info, warning, error; default error)",
+        help="exit 1 on findings at or above this (info, warning, error; default: the policy's"
+        " fail_on, error without a policy)",
     )
     check.add_argument("-o", "--output", help="write to this file instead of standard output")
     add_policy_arguments(check)

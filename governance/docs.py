@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from pathlib import Path
 
+from governance.model import Rule
 from governance.registry import all_rules
 
 HEADER = (
@@ -35,6 +36,9 @@ def render_markdown() -> str:
             summary = r.doc_section("Summary")
             if summary:
                 parts.append(summary + "\n\n")
+            equivalents = _equivalents(r)
+            if equivalents:
+                parts.append(f"*Also checked by.* {equivalents}\n\n")
             for name in ("Why", "Fix", "Example"):
                 text = r.doc_section(name)
                 if text:
@@ -45,6 +49,16 @@ def render_markdown() -> str:
                         else f"*Example.*\n\n{body}\n\n"
                     )
     return "".join(parts).rstrip() + "\n"
+
+
+def _equivalents(r: Rule) -> str:
+    """``checkov `CKV_AWS_19`; cdk-nag `PCI.DSS.321-S3DefaultEncryptionKMS` `` (or empty)."""
+    parts = []
+    if r.checkov:
+        parts.append("checkov " + ", ".join(f"`{c}`" for c in r.checkov))
+    if r.cdk_nag:
+        parts.append("cdk-nag " + ", ".join(f"`{n}`" for n in r.cdk_nag))
+    return "; ".join(parts)
 
 
 def write(path: Path) -> None:

@@ -1,7 +1,9 @@
 """The engine: runs every enabled rule over every resource of the templates it is given.
 
 The same function serves the validation plugin during ``cdk synth``, the ``govern`` command and
-the compliance report, so all three judge alike.
+the compliance report, so all three judge alike; and :func:`verdict` is the one pass/fail decision
+the plugin and ``govern check`` both take over its findings. Rules are called guarded: one that
+raises yields an undecidable finding instead of ending the run.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from governance.exceptions import govern_exceptions
-from governance.model import Finding, Rule, Severity
+from governance.model import PLUGIN_NAME as PLUGIN_NAME  # re-exported: the plugin's name
+from governance.model import Finding, Issue, Rule, Severity, undecidable
 from governance.policy import Policy
 from governance.registry import all_rules
-from governance.template import Template
-
-PLUGIN_NAME = "govern"
+from governance.template import Resource, Template
 
 
 @dataclass
@@ -28,14 +29,30 @@ class Result:
     evaluated: Counter = field(default_factory=Counter)
     rules: list[Rule] = field(default_factory=list)
 
-    def at_or_above(
-        self, severity: Severity, *, include_acknowledged: bool = False
-    ) -> list[Finding]:
-        return [
-            f
-            for f in self.findings
-            if f.severity >= severity and (include_acknowledged or not f.acknowledged)
-        ]
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a run passes under a threshold, and the findings that make it fail."""
+
+    threshold: Severity
+    blocking: tuple[Finding, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+
+def blocks(finding: Finding, threshold: Severity) -> bool:
+    """A finding fails the run when it is not acknowledged and at or above ``threshold``."""
+    return not finding.acknowledged and finding.severity >= threshold
+
+
+def verdict(findings: Iterable[Finding], threshold: Severity) -> Verdict:
+    """The one pass/fail decision over ``findings`` (the plugin's and ``govern check``'s).
+
+    ``threshold`` is the policy's ``fail_on`` unless the caller overrides it (``--fail-on``).
+    """
+    return Verdict(threshold, tuple(f for f in findings if blocks(f, threshold)))
 
 
 def _index(rules: Iterable[Rule]) -> tuple[dict[str, list[Rule]], list[Rule]]:
@@ -50,10 +67,45 @@ def _index(rules: Iterable[Rule]) -> tuple[dict[str, list[Rule]], list[Rule]]:
     return by_type, wildcard
 
 
+#: How much of a rule's error message a finding quotes.
+ERROR_MESSAGE_LIMIT = 200
+
+
+def _guarded(rule: Rule, resource: Resource, policy: Policy) -> list[Issue]:
+    """What ``rule`` yields for ``resource``; if it raises, what it yielded so far and then one
+    undecidable issue naming the rule, the resource and the error - the run goes on."""
+    issues: list[Issue] = []
+    try:
+        for issue in rule.func(resource, policy):
+            if not isinstance(issue, Issue):
+                raise TypeError(f"rule yielded {type(issue).__name__}, not an Issue")
+            issues.append(issue)
+    except Exception as exc:  # a broken rule must not stop the run: it becomes a finding
+        issues.append(
+            undecidable(
+                f"rule {rule.id} raised {type(exc).__name__} on {resource.logical_id}"
+                f" ({resource.type}): {_one_line(exc)}; the resource was not judged by this rule"
+            )
+        )
+    return issues
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or "(no message)"
+    if len(text) > ERROR_MESSAGE_LIMIT:
+        text = text[: ERROR_MESSAGE_LIMIT - 1].rstrip() + "…"
+    return text
+
+
 def evaluate(
     templates: list[Template], policy: Policy, rules: Iterable[Rule] | None = None
 ) -> Result:
-    """Judge ``templates`` under ``policy``; acknowledged findings keep their reason."""
+    """Judge ``templates`` under ``policy``; acknowledged findings keep their reason.
+
+    A rule that raises on a resource does not stop the run: the error becomes an undecidable
+    finding of that rule on that resource (severity ``undecidable_severity``), and every other
+    rule and resource is still judged.
+    """
     chosen = [r for r in (all_rules() if rules is None else rules) if policy.enabled(r.id)]
     by_type, wildcard = _index(chosen)
     severities = {r.id: policy.severity_for(r.id, r.category, r.severity) for r in chosen}
@@ -69,7 +121,7 @@ def evaluate(
                 continue
             for r in (applicable or []) + wildcard:
                 evaluated[r.id] += 1
-                for issue in r.func(resource, policy):
+                for issue in _guarded(r, resource, policy):
                     severity = (
                         policy.undecidable_severity if issue.undecidable else severities[r.id]
                     )

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from governance.template import Resource
 
 
+#: Our validation plugin's name: the namespace of our rule ids in CDK's acknowledgements.
+PLUGIN_NAME = "govern"
+
+
 class Severity(enum.IntEnum):
     """How bad a finding is; ordered so that ``severity >= fail_on`` works."""
 
@@ -34,6 +38,25 @@ class Severity(enum.IntEnum):
 
     def __str__(self) -> str:
         return self.name.lower()
+
+
+class Category(enum.StrEnum):
+    """What a rule is about; the values are the names ``governance.category_severity`` uses."""
+
+    COST = "cost"
+    ENCRYPTION = "encryption"
+    LIFECYCLE = "lifecycle"
+    NAMING = "naming"
+    PCI_BACKUP = "pci-backup"
+    PCI_IAM = "pci-iam"
+    PCI_LOGGING = "pci-logging"
+    PCI_NETWORK = "pci-network"
+    PCI_RETENTION = "pci-retention"
+    PCI_RUNTIME = "pci-runtime"
+    PCI_SECRETS = "pci-secrets"
+    PCI_TRANSIT = "pci-transit"
+    PCI_WAF = "pci-waf"
+    TAGGING = "tagging"
 
 
 class Status(enum.StrEnum):
@@ -75,11 +98,15 @@ class Rule:
     title: str
     severity: Severity
     resource_types: tuple[str, ...]
-    category: str
+    category: Category
     pci: tuple[str, ...]
     func: RuleFunction
     status: Status = Status.STABLE
     module: str = ""
+    #: checkov checks that judge the same control on the same resource (``CKV_AWS_19``).
+    checkov: tuple[str, ...] = ()
+    #: cdk-nag rules that judge the same control on the same resource (``AwsSolutions-S10``).
+    cdk_nag: tuple[str, ...] = ()
 
     @property
     def doc(self) -> str:

@@ -21,7 +21,7 @@ from aws_cdk import (
 )
 
 from governance import __version__
-from governance.engine import PLUGIN_NAME, evaluate
+from governance.engine import PLUGIN_NAME, evaluate, verdict
 from governance.exceptions import UNWAIVABLE_RULES
 from governance.model import Finding, Severity
 from governance.policy import Policy
@@ -58,17 +58,31 @@ class GovernancePlugin:
             templates.append(load_template_file(Path(stack.template_path)))
         result = evaluate(templates, self._policy)
         self.last_findings = result.findings
-        violations = _to_violations(result.findings)
-        failed = any(f.severity >= self._policy.fail_on for f in result.findings)
+        violations = _to_violations(result.findings, self._policy.fail_on)
         return PolicyValidationPluginReport(
-            success=not failed,
+            success=verdict(result.findings, self._policy.fail_on).passed,
             violations=violations,
             plugin_version=__version__,
             metadata={"policy_environment": self._policy.environment or "(none)"},
         )
 
 
-def _to_violations(findings: list[Finding]) -> list[PolicyViolation]:
+def _cdk_severity(finding: Finding, fail_on: Severity) -> str:
+    """The severity CDK is told.
+
+    Findings about exceptions are "fatal": CDK cannot acknowledge those. A finding that fails the
+    policy (:func:`governance.engine.blocks`) is an "error" even when it is a warning under
+    ``fail_on: warning``: once any acknowledgement exists in the app, CDK re-decides each plugin's
+    success from its remaining errors alone, and a blocking warning would pass synth.
+    """
+    if finding.rule_id in UNWAIVABLE_RULES:
+        return "fatal"
+    if finding.severity < Severity.ERROR and finding.severity >= fail_on:
+        return "error"
+    return _CDK_SEVERITY[finding.severity]
+
+
+def _to_violations(findings: list[Finding], fail_on: Severity) -> list[PolicyViolation]:
     """Group findings by (rule, severity, message) into CDK violations."""
     grouped: dict[tuple[str, Severity, str], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -76,14 +90,16 @@ def _to_violations(findings: list[Finding]) -> list[PolicyViolation]:
     out = []
     for (rule_id, severity, message), group in grouped.items():
         first = group[0]
+        metadata = {"severity": str(severity)}
+        if first.pci:
+            metadata["pci_dss"] = ", ".join(first.pci)
         out.append(
             PolicyViolation(
                 rule_name=rule_id,
                 description=f"{first.title}: {message}",
                 fix=first.fix or None,
-                # Findings about exceptions are "fatal": CDK cannot acknowledge those.
-                severity="fatal" if rule_id in UNWAIVABLE_RULES else _CDK_SEVERITY[severity],
-                rule_metadata={"pci_dss": ", ".join(first.pci)} if first.pci else None,
+                severity=_cdk_severity(first, fail_on),
+                rule_metadata=metadata,
                 violating_resources=[
                     PolicyViolatingResource(
                         resource_logical_id=f.logical_id,

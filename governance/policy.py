@@ -1,20 +1,29 @@
 """The governance policy: the ``governance`` block of the CDK context, read into typed values.
 
-Defaults live here and are documented in the README; an environment's overrides live beside the
-defaults under ``governance.environments.<name>``, and a synthesis profile's (for example
-``legacy``) under ``governance.profiles.<name>``. Bad values raise :class:`PolicyError` with one
-sentence naming the key and what is allowed.
+Defaults live here and are documented in ``docs/governance.md``; an environment's overrides live
+beside the defaults under ``governance.environments.<name>``, and a synthesis profile's (for
+example ``legacy``) under ``governance.profiles.<name>``.
+
+The reader is strict: every layer (the defaults, every environment, every profile - not only the
+ones chosen) is checked, and an unknown key, rule id, category or severity, or a value of the
+wrong type, raises :class:`PolicyError` with one sentence naming the key and, when there is a near
+miss, what was meant (``unknown rule id governance.rules.ENC-01 (did you mean ENC-001?)``). Rule
+ids are checked against the rule registry, which is imported only when the policy names rules.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from governance.model import Severity
+from governance.identifiers import SUFFIX_RULE, is_suffix
+from governance.merge import deep_merged
+from governance.model import PLUGIN_NAME, Category, Severity
 
 DEFAULT_MANDATORY_TAGS = ("Environment", "Owner", "CostCenter", "DataClassification")
 
@@ -210,6 +219,8 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class RuleOverride:
+    """``governance.rules.<ID>``: switch one rule off, or give it another severity."""
+
     enabled: bool = True
     severity: Severity | None = None
 
@@ -227,9 +238,10 @@ class Policy:
     destroy_stateful: bool = False
     fail_on: Severity = Severity.ERROR
     undecidable_severity: Severity = Severity.WARNING
+    #: Keys of the cdk-nag packs switched on (``aws_solutions``, ``pci_dss_321``, ...).
     cdk_nag_packs: tuple[str, ...] = ()
     rules: Mapping[str, RuleOverride] = field(default_factory=dict)
-    category_severity: Mapping[str, Severity] = field(default_factory=dict)
+    category_severity: Mapping[Category, Severity] = field(default_factory=dict)
     non_waivable: tuple[str, ...] = ()
     audit_log_markers: tuple[str, ...] = ("audit", "access-log", "accesslog", "flow", "trail")
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -238,7 +250,7 @@ class Policy:
         override = self.rules.get(rule_id)
         if override is not None and override.severity is not None:
             return override.severity
-        return self.category_severity.get(category, default)
+        return self.category_severity.get(category, default)  # type: ignore[call-overload]
 
     def enabled(self, rule_id: str) -> bool:
         override = self.rules.get(rule_id)
@@ -253,87 +265,206 @@ class Policy:
         profile: str | None = None,
         suffix: str | None = None,
     ) -> Policy:
-        """Build the policy for one environment and profile from the ``governance`` context."""
-        raw = _merged(governance or {}, environment, profile)
-        return _build(raw, environment=environment, profile=profile, suffix=suffix)
+        """Build the policy for one environment and profile from the ``governance`` context.
+
+        ``suffix=None`` means the environment's name; an empty or malformed suffix (see
+        :func:`governance.identifiers.is_suffix`) is refused, so NAME-001 always has one to check.
+        """
+        env = _name(environment, "environment")
+        prof = _name(profile, "profile")
+        merged = _merged(governance, env, prof)
+        kwargs = _read_layer(merged, "governance")
+        return cls(environment=env, profile=prof, suffix=_suffix(suffix, env), **kwargs)
 
 
-_TOP_KEYS = {
-    "mandatory_tags",
-    "tag_values",
-    "apply_tags",
-    "destroy_stateful",
-    "fail_on",
-    "undecidable_severity",
-    "cdk_nag",
-    "rules",
-    "category_severity",
-    "non_waivable",
-    "audit_log_markers",
-    "thresholds",
-    "environments",
-    "profiles",
-}
-_CDK_NAG_PACKS = ("aws_solutions", "pci_dss_321")
+# --- reading -----------------------------------------------------------------------------------
 
-
-def _merged(governance: Mapping[str, Any], environment: str | None, profile: str | None) -> dict:
-    if not isinstance(governance, Mapping):
-        raise PolicyError("context key 'governance' must be an object")
-    _check_keys(governance, _TOP_KEYS, "governance")
-    base = {
-        k: copy.deepcopy(v) for k, v in governance.items() if k not in ("environments", "profiles")
+_LAYER_KEYS = frozenset(
+    {
+        "mandatory_tags",
+        "tag_values",
+        "apply_tags",
+        "destroy_stateful",
+        "fail_on",
+        "undecidable_severity",
+        "cdk_nag",
+        "rules",
+        "category_severity",
+        "non_waivable",
+        "audit_log_markers",
+        "thresholds",
     }
-    envs = governance.get("environments") or {}
-    profiles = governance.get("profiles") or {}
-    if not isinstance(envs, Mapping):
-        raise PolicyError("governance.environments must be an object keyed by environment name")
-    if not isinstance(profiles, Mapping):
-        raise PolicyError("governance.profiles must be an object keyed by profile name")
-    if environment is not None and envs and environment not in envs:
-        allowed = ", ".join(sorted(envs))
+)
+_TOP_KEYS = _LAYER_KEYS | {"environments", "profiles"}
+_SEVERITIES = tuple(str(s) for s in Severity)
+#: Values a threshold may take, where not every string is meaningful.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "dynamodb_billing_mode": ("on_demand", "provisioned", "any"),
+    "lambda_architectures": ("arm64", "x86_64"),
+}
+#: Inclusive bounds of numeric thresholds (of each item, for lists); others are >= 0.
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "fargate_spot_min_share": (0.0, 1.0),
+    "admin_ports": (0, 65535),
+}
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to ``word`` when it is a clear near miss (difflib), else ``None``.
+
+    Case is ignored, and a tie between the closest candidates is no suggestion at all: ``pci``
+    is as near ``pci-iam`` as ``pci-waf``.
+    """
+    import difflib  # only on the way to an error: kept out of start-up
+
+    scored = []
+    for candidate in candidates:
+        matcher = difflib.SequenceMatcher(None, word.casefold(), candidate.casefold())
+        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
+            scored.append((matcher.ratio(), candidate))
+    scored.sort(reverse=True)
+    if not scored or scored[0][0] < 0.6 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return scored[0][1]
+
+
+def _hint(word: str, candidates: Iterable[str], *, fallback: str = "") -> str:
+    pool = sorted(candidates)
+    meant = _did_you_mean(word, pool)
+    if meant is not None:
+        return f" (did you mean {meant}?)"
+    return fallback or f" (allowed: {', '.join(pool)})"
+
+
+def _name(value: Any, what: str) -> str | None:
+    if value is None or (isinstance(value, str) and value):
+        return value
+    raise PolicyError(f"the {what} name must be a non-empty string; got {value!r}")
+
+
+def _suffix(value: Any, environment: str | None) -> str | None:
+    if value is None:
+        if environment is not None and not is_suffix(environment):
+            raise PolicyError(
+                f"environment name {environment!r} cannot be the naming suffix ({SUFFIX_RULE});"
+                " give a suffix"
+            )
+        return environment
+    if not is_suffix(value):
+        raise PolicyError(f"suffix must be {SUFFIX_RULE}; got {value!r}")
+    return value
+
+
+def _merged(governance: Any, environment: str | None, profile: str | None) -> dict[str, Any]:
+    """The defaults with the environment's and then the profile's overrides on top.
+
+    Every environment and every profile is checked, whichever is chosen, so a typo in the
+    production block fails on a developer's machine too.
+    """
+    if governance is None:
+        governance = {}
+    if not isinstance(governance, Mapping):
         raise PolicyError(
-            f"unknown environment {environment!r} in governance.environments (allowed: {allowed})"
+            f"context key 'governance' must be an object; got {type(governance).__name__}"
+        )
+    _check_keys(governance, _TOP_KEYS, "governance")
+    base = {k: v for k, v in governance.items() if k not in ("environments", "profiles")}
+    _read_layer(base, "governance")
+    layers: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for group in ("environments", "profiles"):
+        where = f"governance.{group}"
+        entries = governance.get(group)
+        if entries is None:
+            entries = {}
+        if not isinstance(entries, Mapping):
+            raise PolicyError(f"{where} must be an object keyed by {group[:-1]} name")
+        for name, layer in entries.items():
+            layer_where = f"{where}.{name}"
+            if not isinstance(layer, Mapping):
+                raise PolicyError(f"{layer_where} must be an object")
+            _check_keys(layer, _LAYER_KEYS, layer_where)
+            _read_layer(layer, layer_where)
+        layers[group] = dict(entries)
+    envs, profiles = layers["environments"], layers["profiles"]
+    if environment is not None and envs and environment not in envs:
+        raise PolicyError(
+            f"unknown environment {environment!r} in governance.environments"
+            + _hint(environment, envs)
         )
     if profile is not None and profile not in profiles:
-        allowed = ", ".join(sorted(profiles)) or "none configured"
         raise PolicyError(
-            f"unknown profile {profile!r} in governance.profiles (allowed: {allowed})"
+            f"unknown profile {profile!r} in governance.profiles"
+            + _hint(profile, profiles, fallback="" if profiles else " (allowed: none configured)")
         )
-    for layer_name, layer in (
-        (f"governance.environments.{environment}", envs.get(environment) if environment else None),
-        (f"governance.profiles.{profile}", profiles.get(profile) if profile else None),
-    ):
-        if layer is None:
-            continue
-        if not isinstance(layer, Mapping):
-            raise PolicyError(f"{layer_name} must be an object")
-        _check_keys(layer, _TOP_KEYS - {"environments", "profiles"}, layer_name)
-        _deep_merge(base, layer)
-    return base
+    merged = base
+    if environment is not None and environment in envs:
+        merged = deep_merged(merged, envs[environment])
+    if profile is not None:
+        merged = deep_merged(merged, profiles[profile])
+    return merged
 
 
-def _deep_merge(base: dict, layer: Mapping[str, Any]) -> None:
-    for key, value in layer.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _deep_merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
-
-
-def _check_keys(mapping: Mapping[str, Any], allowed: set[str], where: str) -> None:
+def _check_keys(mapping: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
+    allowed = set(allowed)
     for key in mapping:
         if key not in allowed:
-            raise PolicyError(f"unknown key {where}.{key} (allowed: {', '.join(sorted(allowed))})")
+            raise PolicyError(f"unknown key {where}.{key}{_hint(str(key), allowed)}")
+
+
+def _read_layer(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The :class:`Policy` keyword arguments one layer sets; every value is checked."""
+    kwargs: dict[str, Any] = {}
+    if "mandatory_tags" in raw:
+        kwargs["mandatory_tags"] = _str_list(raw["mandatory_tags"], f"{where}.mandatory_tags")
+    if "tag_values" in raw:
+        values = raw["tag_values"]
+        if not isinstance(values, Mapping) or not all(
+            isinstance(k, str) and k and isinstance(v, str) for k, v in values.items()
+        ):
+            raise PolicyError(f"{where}.tag_values must map tag keys to string values")
+        kwargs["tag_values"] = dict(values)
+    for key in ("apply_tags", "destroy_stateful"):
+        if key in raw:
+            kwargs[key] = _bool(raw[key], f"{where}.{key}")
+    for key in ("fail_on", "undecidable_severity"):
+        if key in raw:
+            kwargs[key] = _severity(raw[key], f"{where}.{key}")
+    if "cdk_nag" in raw:
+        kwargs["cdk_nag_packs"] = _cdk_nag(raw["cdk_nag"], f"{where}.cdk_nag")
+    if "rules" in raw:
+        kwargs["rules"] = _rule_overrides(raw["rules"], f"{where}.rules")
+    if "category_severity" in raw:
+        cats = raw["category_severity"]
+        if not isinstance(cats, Mapping):
+            raise PolicyError(f"{where}.category_severity must map a rule category to a severity")
+        known = {c.value for c in Category}
+        out: dict[Category, Severity] = {}
+        for name, sev in cats.items():
+            key = f"{where}.category_severity.{name}"
+            if name not in known:
+                raise PolicyError(f"unknown category {key}{_hint(str(name), known)}")
+            out[Category(name)] = _severity(sev, key)
+        kwargs["category_severity"] = out
+    if "non_waivable" in raw:
+        kwargs["non_waivable"] = _non_waivable(raw["non_waivable"], f"{where}.non_waivable")
+    if "audit_log_markers" in raw:
+        markers = _str_list(raw["audit_log_markers"], f"{where}.audit_log_markers")
+        kwargs["audit_log_markers"] = tuple(m.lower() for m in markers)
+    if "thresholds" in raw:
+        kwargs["thresholds"] = _thresholds(raw["thresholds"], f"{where}.thresholds")
+    return kwargs
 
 
 def _severity(value: Any, key: str) -> Severity:
-    if not isinstance(value, str):
-        raise PolicyError(f"{key} must be one of info, warning, error; got {value!r}")
-    try:
-        return Severity.parse(value)
-    except ValueError:
-        raise PolicyError(f"{key} must be one of info, warning, error; got {value!r}") from None
+    allowed = ", ".join(_SEVERITIES)
+    if isinstance(value, str):
+        try:
+            return Severity.parse(value)
+        except ValueError:
+            meant = _did_you_mean(value.strip().lower(), _SEVERITIES)
+            hint = f" (did you mean {meant}?)" if meant else ""
+            raise PolicyError(f"{key} must be one of {allowed}; got {value!r}{hint}") from None
+    raise PolicyError(f"{key} must be one of {allowed}; got {value!r}")
 
 
 def _bool(value: Any, key: str) -> bool:
@@ -342,117 +473,144 @@ def _bool(value: Any, key: str) -> bool:
     return value
 
 
-def _str_list(value: Any, key: str, *, non_empty_items: bool = True) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(
-        isinstance(v, str) and (v or not non_empty_items) for v in value
-    ):
+def _str_list(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise PolicyError(f"{key} must be a list of non-empty strings; got {value!r}")
     return tuple(value)
 
 
-def _build(
-    raw: dict, *, environment: str | None, profile: str | None, suffix: str | None
-) -> Policy:
-    kwargs: dict[str, Any] = {"environment": environment, "profile": profile}
-    kwargs["suffix"] = suffix if suffix is not None else environment
-    if "mandatory_tags" in raw:
-        tags = _str_list(raw["mandatory_tags"], "governance.mandatory_tags")
-        kwargs["mandatory_tags"] = tags
-    if "tag_values" in raw:
-        values = raw["tag_values"]
-        if not isinstance(values, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in values.items()
-        ):
-            raise PolicyError("governance.tag_values must map tag keys to string values")
-        kwargs["tag_values"] = dict(values)
-    for key in ("apply_tags", "destroy_stateful"):
-        if key in raw:
-            kwargs[key] = _bool(raw[key], f"governance.{key}")
-    for key in ("fail_on", "undecidable_severity"):
-        if key in raw:
-            kwargs[key] = _severity(raw[key], f"governance.{key}")
-    if "cdk_nag" in raw:
-        nag = raw["cdk_nag"]
-        if not isinstance(nag, Mapping):
-            raise PolicyError("governance.cdk_nag must be an object of pack: true/false")
-        _check_keys(nag, set(_CDK_NAG_PACKS), "governance.cdk_nag")
-        kwargs["cdk_nag_packs"] = tuple(
-            p for p in _CDK_NAG_PACKS if _bool(nag.get(p, False), f"governance.cdk_nag.{p}")
-        )
-    if "rules" in raw:
-        rules = raw["rules"]
-        if not isinstance(rules, Mapping):
-            raise PolicyError("governance.rules must be an object keyed by rule id")
-        overrides = {}
-        for rule_id, spec in rules.items():
-            where = f"governance.rules.{rule_id}"
-            if not isinstance(spec, Mapping):
-                raise PolicyError(f"{where} must be an object with 'enabled' and/or 'severity'")
-            _check_keys(spec, {"enabled", "severity"}, where)
-            overrides[rule_id] = RuleOverride(
-                enabled=_bool(spec.get("enabled", True), f"{where}.enabled"),
-                severity=_severity(spec["severity"], f"{where}.severity")
-                if "severity" in spec
-                else None,
-            )
-        kwargs["rules"] = overrides
-    if "category_severity" in raw:
-        cats = raw["category_severity"]
-        if not isinstance(cats, Mapping):
-            raise PolicyError("governance.category_severity must map a rule category to a severity")
-        kwargs["category_severity"] = {
-            c: _severity(s, f"governance.category_severity.{c}") for c, s in cats.items()
-        }
-    if "non_waivable" in raw:
-        kwargs["non_waivable"] = _str_list(raw["non_waivable"], "governance.non_waivable")
-    if "audit_log_markers" in raw:
-        kwargs["audit_log_markers"] = tuple(
-            m.lower() for m in _str_list(raw["audit_log_markers"], "governance.audit_log_markers")
-        )
-    if "thresholds" in raw:
-        kwargs["thresholds"] = _thresholds(raw["thresholds"])
-    return Policy(**kwargs)
+def _cdk_nag(value: Any, where: str) -> tuple[str, ...]:
+    from governance.cdknag import CDK_NAG_PACKS
+
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where} must be an object of pack: true/false")
+    keys = [p.policy_key for p in CDK_NAG_PACKS]
+    _check_keys(value, keys, where)
+    return tuple(k for k in keys if _bool(value.get(k, False), f"{where}.{k}"))
 
 
-def _thresholds(raw: Any) -> Thresholds:
+@cache
+def _rule_ids() -> frozenset[str]:
+    """Ids of the registered rules (imports the ``rules`` package on first call)."""
+    from governance.registry import all_rules
+
+    return frozenset(r.id for r in all_rules())
+
+
+def _rule_overrides(value: Any, where: str) -> dict[str, RuleOverride]:
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where} must be an object keyed by rule id")
+    overrides = {}
+    for rule_id, spec in value.items():
+        key = f"{where}.{rule_id}"
+        if rule_id not in _rule_ids():
+            raise PolicyError(f"unknown rule id {key}{_rule_hint(str(rule_id))}")
+        if not isinstance(spec, Mapping):
+            raise PolicyError(f"{key} must be an object with 'enabled' and/or 'severity'")
+        _check_keys(spec, ("enabled", "severity"), key)
+        overrides[rule_id] = RuleOverride(
+            enabled=_bool(spec.get("enabled", True), f"{key}.enabled"),
+            severity=_severity(spec["severity"], f"{key}.severity") if "severity" in spec else None,
+        )
+    return overrides
+
+
+def _rule_hint(word: str, *, nag: bool = False) -> str:
+    """``" (did you mean ENC-001?)"`` for a near miss of one of our ids (or a cdk-nag pack)."""
+    known = _rule_ids()
+    prefix, _, number = word.upper().rpartition("-")
+    padded = f"{prefix}-{number.zfill(3)}" if number.isdigit() and len(number) < 3 else ""
+    meant = padded if padded in known else _did_you_mean(word, known)
+    if meant is None and nag and "-" in word:
+        from governance.cdknag import CDK_NAG_PLUGINS
+
+        pack, _, rest = word.partition("-")
+        close = _did_you_mean(pack, CDK_NAG_PLUGINS)
+        meant = f"{close}-{rest}" if close else None
+    if meant is not None:
+        return f" (did you mean {meant}?)"
+    if nag:
+        return " (allowed: our rule ids, listed by govern rules, or cdk-nag ids like AwsSolutions-IAM4)"
+    return " (govern rules lists the rule ids)"
+
+
+def _non_waivable(value: Any, where: str) -> tuple[str, ...]:
+    """Our rule ids (optionally ``govern::``-prefixed) or cdk-nag rule ids of a known pack."""
+    from governance.cdknag import is_nag_rule_id, nag_pack_of
+    from governance.exceptions import split_id
+
+    ids = _str_list(value, where)
+    for item in ids:
+        namespace, bare = split_id(item)
+        if namespace in (None, PLUGIN_NAME) and bare in _rule_ids():
+            continue
+        if is_nag_rule_id(bare) and namespace in (None, nag_pack_of(bare)):
+            continue
+        raise PolicyError(f"unknown rule id {item!r} in {where}{_rule_hint(bare, nag=True)}")
+    return ids
+
+
+@cache
+def _threshold_types() -> dict[str, Any]:
+    return typing.get_type_hints(Thresholds)
+
+
+def _thresholds(raw: Any, where: str) -> Thresholds:
     if not isinstance(raw, Mapping):
-        raise PolicyError("governance.thresholds must be an object")
-    fields = {f.name: f for f in dataclasses.fields(Thresholds)}
-    _check_keys(raw, set(fields), "governance.thresholds")
-    defaults = Thresholds()
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        where = f"governance.thresholds.{key}"
-        default = getattr(defaults, key)
-        if isinstance(default, tuple) and default and isinstance(default[0], int):
-            if not isinstance(value, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
-            ):
-                raise PolicyError(f"{where} must be a list of whole numbers; got {value!r}")
-            values[key] = tuple(value)
-        elif isinstance(default, tuple):
-            values[key] = _str_list(value, where)
-        elif key == "dynamodb_billing_mode":
-            if value not in ("on_demand", "provisioned", "any"):
+        raise PolicyError(f"{where} must be an object")
+    hints = _threshold_types()
+    _check_keys(raw, hints, where)
+    values = {
+        key: _threshold(key, value, hints[key], f"{where}.{key}") for key, value in raw.items()
+    }
+    return dataclasses.replace(Thresholds(), **values)
+
+
+def _threshold(name: str, value: Any, hint: Any, key: str) -> Any:
+    """One threshold value, checked against its field's type (and choices or bounds)."""
+    args = typing.get_args(hint)
+    nullable = isinstance(hint, types.UnionType) and type(None) in args
+    if nullable:
+        if value is None:
+            return None
+        (hint,) = [a for a in args if a is not type(None)]
+        args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple:
+        item_type = args[0]
+        if not isinstance(value, list):
+            raise PolicyError(
+                f"{key} must be a list of {_describe(name, item_type, True)}; got {value!r}"
+            )
+        for item in value:
+            if not _fits(name, item, item_type):
                 raise PolicyError(
-                    f"{where} must be one of on_demand, provisioned, any; got {value!r}"
+                    f"{key} must be a list of {_describe(name, item_type, True)}; got {value!r}"
                 )
-            values[key] = value
-        elif isinstance(default, float):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not 0 <= value <= 1
-            ):
-                raise PolicyError(f"{where} must be a number between 0 and 1; got {value!r}")
-            values[key] = float(value)
-        else:  # integers, some nullable
-            nullable = key in ("nat_gateways_max", "rest_apis_max")
-            if value is None and nullable:
-                values[key] = None
-            elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                extra = " or null" if nullable else ""
-                raise PolicyError(f"{where} must be a whole number >= 0{extra}; got {value!r}")
-            else:
-                values[key] = value
-    return dataclasses.replace(defaults, **values)
+        return tuple(value)
+    if not _fits(name, value, hint):
+        extra = " or null" if nullable else ""
+        raise PolicyError(f"{key} must be {_describe(name, hint, False)}{extra}; got {value!r}")
+    return float(value) if hint is float else value
+
+
+def _fits(name: str, value: Any, kind: Any) -> bool:
+    if kind is str:
+        choices = _CHOICES.get(name)
+        return isinstance(value, str) and bool(value) and (choices is None or value in choices)
+    if isinstance(value, bool) or not isinstance(value, int if kind is int else (int, float)):
+        return False
+    low, high = _BOUNDS.get(name, (0, float("inf")))
+    return low <= value <= high
+
+
+def _describe(name: str, kind: Any, plural: bool) -> str:
+    if kind is str:
+        choices = _CHOICES.get(name)
+        if choices:
+            return ("values from " if plural else "one of ") + ", ".join(choices)
+        return "non-empty strings" if plural else "a non-empty string"
+    low, high = _BOUNDS.get(name, (0, None))
+    noun = ("whole numbers" if plural else "a whole number") if kind is int else "a number"
+    if high is None:
+        return f"{noun} >= {low}"
+    return f"{noun} between {low:g} and {high:g}"

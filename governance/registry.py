@@ -11,12 +11,15 @@ import pkgutil
 import re
 from collections.abc import Callable
 
-from governance.model import Rule, RuleFunction, Severity, Status
+from governance.cdknag import is_nag_rule_id
+from governance.model import Category, Rule, RuleFunction, Severity, Status
 
 _REGISTRY: dict[str, Rule] = {}
 _LOADED = False
 RULE_ID_PATTERN = re.compile(r"^[A-Z]+(-[A-Z0-9]+)*-\d{3}$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+#: A checkov check id for CloudFormation (``CKV_AWS_19``, graph checks ``CKV2_AWS_72``).
+CHECKOV_ID_PATTERN = re.compile(r"CKV2?_AWS_[0-9]+")
 
 
 def rule(
@@ -26,11 +29,26 @@ def rule(
     title: str,
     severity: Severity,
     resource_types: tuple[str, ...] | list[str],
-    category: str,
+    category: Category,
     pci: tuple[str, ...] | list[str] = (),
     status: Status = Status.STABLE,
+    checkov: tuple[str, ...] | list[str] = (),
+    cdk_nag: tuple[str, ...] | list[str] = (),
 ) -> Callable[[RuleFunction], RuleFunction]:
-    """Register a rule function with its metadata (id, severity, types, PCI DSS references)."""
+    """Register a rule function with its metadata (id, severity, types, PCI DSS references).
+
+    ``checkov`` and ``cdk_nag`` name the other tools' checks that judge the same control on the
+    same resource; the compliance report lists a checkov finding that one of them duplicates
+    only once, under ours. Bad metadata fails at import, naming the rule.
+    """
+    if not isinstance(category, Category):
+        raise TypeError(
+            f"rule {id}: category must be a governance.model.Category, not {category!r}"
+        )
+    bad = [c for c in checkov if not CHECKOV_ID_PATTERN.fullmatch(c)]
+    bad += [n for n in cdk_nag if not is_nag_rule_id(n, granular=False)]
+    if bad:
+        raise ValueError(f"rule {id}: not a checkov or cdk-nag rule id: {', '.join(bad)}")
 
     def decorate(func: RuleFunction) -> RuleFunction:
         if id in _REGISTRY and _REGISTRY[id].func is not func:
@@ -46,6 +64,8 @@ def rule(
             func=func,
             status=status,
             module=func.__module__,
+            checkov=tuple(checkov),
+            cdk_nag=tuple(cdk_nag),
         )
         func.rule_id = id  # type: ignore[attr-defined]
         return func

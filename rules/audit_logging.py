@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_bool, as_str, resolve
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -40,8 +40,10 @@ def _present(value: Any, resource: Resource, where: str, missing: str) -> Iterat
         "AWS::ApiGatewayV2::Stage",
         "AWS::ApiGateway::Deployment",
     ),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.2.1", "10.2.2"),
+    checkov=("CKV_AWS_76", "CKV_AWS_95"),
+    cdk_nag=("AwsSolutions-APIG1",),
 )
 def api_stage_without_access_logs(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The stage's access-log setting names a destination.
@@ -87,8 +89,9 @@ def _logging_level(value: Any, resource: Resource, where: str) -> Iterator[Issue
     title="API Gateway REST and WebSocket stages log execution",
     severity=Severity.ERROR,
     resource_types=("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.2.1", "10.2.2"),
+    cdk_nag=("AwsSolutions-APIG6", "PCI.DSS.321-APIGWExecutionLoggingEnabled"),
 )
 def api_stage_without_execution_logging(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """A method setting for every resource and method (`/*`, `*`) sets `LoggingLevel` INFO or ERROR.
@@ -143,8 +146,9 @@ def api_stage_without_execution_logging(resource: Resource, policy: Policy) -> I
     title="API Gateway REST stages have X-Ray tracing",
     severity=Severity.WARNING,
     resource_types=("AWS::ApiGateway::Stage",),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.2.1",),
+    checkov=("CKV_AWS_73",),
 )
 def api_stage_without_tracing(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """`TracingEnabled` is true.
@@ -169,8 +173,10 @@ def api_stage_without_tracing(resource: Resource, policy: Policy) -> Iterator[Is
     title="Application load balancers write access logs",
     severity=Severity.ERROR,
     resource_types=("AWS::ElasticLoadBalancingV2::LoadBalancer",),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.2.1", "10.2.2"),
+    checkov=("CKV_AWS_91",),
+    cdk_nag=("AwsSolutions-ELB2", "PCI.DSS.321-ELBLoggingEnabled"),
 )
 def load_balancer_without_access_logs(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The attribute `access_logs.s3.enabled` is `true`.
@@ -216,8 +222,10 @@ def load_balancer_without_access_logs(resource: Resource, policy: Policy) -> Ite
     title="CloudFront distributions write access logs",
     severity=Severity.ERROR,
     resource_types=("AWS::CloudFront::Distribution",),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.2.1", "10.2.2"),
+    checkov=("CKV_AWS_86",),
+    cdk_nag=("AwsSolutions-CFR3",),
 )
 def distribution_without_access_logs(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The distribution has standard logging to S3 (`Logging.Bucket`) or a v2 log delivery source.
@@ -250,8 +258,9 @@ def distribution_without_access_logs(resource: Resource, policy: Policy) -> Iter
     title="Every VPC has flow logs",
     severity=Severity.ERROR,
     resource_types=("AWS::EC2::VPC",),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.2.1",),
+    cdk_nag=("AwsSolutions-VPC7", "PCI.DSS.321-VPCFlowLogsEnabled"),
 )
 def vpc_without_flow_logs(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """An `AWS::EC2::FlowLog` names the VPC as its resource.
@@ -277,8 +286,10 @@ def vpc_without_flow_logs(resource: Resource, policy: Policy) -> Iterator[Issue]
     title="CloudTrail log-file validation is on",
     severity=Severity.ERROR,
     resource_types=("AWS::CloudTrail::Trail",),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.3.2", "10.3.4"),
+    checkov=("CKV_AWS_36",),
+    cdk_nag=("PCI.DSS.321-CloudTrailLogFileValidationEnabled",),
 )
 def trail_without_log_validation(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """`EnableLogFileValidation` is true.
@@ -303,8 +314,9 @@ def trail_without_log_validation(resource: Resource, policy: Policy) -> Iterator
     title="CloudTrail trails record every region",
     severity=Severity.ERROR,
     resource_types=("AWS::CloudTrail::Trail",),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.2.1",),
+    checkov=("CKV_AWS_67",),
 )
 def trail_single_region(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """`IsMultiRegionTrail` is true.
@@ -329,7 +341,7 @@ def trail_single_region(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="CloudTrail trails are logging",
     severity=Severity.ERROR,
     resource_types=("AWS::CloudTrail::Trail",),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.2.1",),
 )
 def trail_not_logging(resource: Resource, policy: Policy) -> Iterator[Issue]:
@@ -357,8 +369,9 @@ def trail_not_logging(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="ECS containers ship their logs",
     severity=Severity.ERROR,
     resource_types=("AWS::ECS::TaskDefinition",),
-    category="pci-logging",
+    category=Category.PCI_LOGGING,
     pci=("10.2.1",),
+    cdk_nag=("AwsSolutions-ECS7",),
 )
 def container_without_log_configuration(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Every container definition has a `LogConfiguration`.

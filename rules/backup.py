@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_bool, as_int, as_str
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -34,8 +34,10 @@ def _pitr(value: Any, resource: Resource, where: str) -> Iterator[Issue]:
     title="DynamoDB tables have point-in-time recovery",
     severity=Severity.ERROR,
     resource_types=("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"),
-    category="pci-backup",
+    category=Category.PCI_BACKUP,
     pci=("10.3.3", "10.5.1", "12.10.1"),
+    checkov=("CKV_AWS_28",),
+    cdk_nag=("AwsSolutions-DDB3",),
 )
 def table_without_pitr(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """`PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled` is true (on every replica).
@@ -69,8 +71,9 @@ def table_without_pitr(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="Databases keep automated backups for at least 7 days",
     severity=Severity.ERROR,
     resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
-    category="pci-backup",
+    category=Category.PCI_BACKUP,
     pci=("10.3.3", "12.10.1"),
+    cdk_nag=("AwsSolutions-RDS13",),
 )
 def database_backup_retention_too_short(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """`BackupRetentionPeriod` is at least `thresholds.backup_retention_min_days`.
@@ -107,8 +110,10 @@ def database_backup_retention_too_short(resource: Resource, policy: Policy) -> I
     title="S3 buckets keep object versions",
     severity=Severity.ERROR,
     resource_types=("AWS::S3::Bucket",),
-    category="pci-backup",
+    category=Category.PCI_BACKUP,
     pci=("10.3.4", "10.5.1", "12.10.1"),
+    checkov=("CKV_AWS_21",),
+    cdk_nag=("PCI.DSS.321-S3BucketVersioningEnabled",),
 )
 def bucket_without_versioning(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """`VersioningConfiguration.Status` is `Enabled`.

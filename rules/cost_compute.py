@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_int, as_str, ref_target, resolve
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -29,7 +29,7 @@ LAMBDA = ("AWS::Lambda::Function",)
     title="Lambda memory within the environment's ceiling",
     severity=Severity.ERROR,
     resource_types=LAMBDA,
-    category="cost",
+    category=Category.COST,
 )
 def function_memory_above_ceiling(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The function's `MemorySize` is at most `thresholds.lambda_memory_max_mb`.
@@ -66,7 +66,7 @@ def function_memory_above_ceiling(resource: Resource, policy: Policy) -> Iterato
     title="Lambda runs on an allowed architecture (Graviton)",
     severity=Severity.ERROR,
     resource_types=LAMBDA,
-    category="cost",
+    category=Category.COST,
 )
 def function_not_on_allowed_architecture(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Every entry of `Architectures` is in `thresholds.lambda_architectures` (default arm64).
@@ -111,7 +111,8 @@ def function_not_on_allowed_architecture(resource: Resource, policy: Policy) -> 
     title="Lambda has reserved concurrency",
     severity=Severity.ERROR,
     resource_types=LAMBDA,
-    category="cost",
+    category=Category.COST,
+    checkov=("CKV_AWS_115",),
 )
 def function_without_reserved_concurrency(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The function sets `ReservedConcurrentExecutions`.
@@ -146,7 +147,7 @@ def function_without_reserved_concurrency(resource: Resource, policy: Policy) ->
     title="Lambda timeout within the environment's ceiling",
     severity=Severity.ERROR,
     resource_types=LAMBDA,
-    category="cost",
+    category=Category.COST,
 )
 def function_timeout_above_ceiling(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The function's `Timeout` is at most `thresholds.lambda_timeout_max_s` seconds.
@@ -217,7 +218,7 @@ def _family(instance_type: str) -> str:
     title="No previous-generation instance families",
     severity=Severity.WARNING,
     resource_types=(*INSTANCE_TYPE_PATHS, "AWS::AutoScaling::AutoScalingGroup"),
-    category="cost",
+    category=Category.COST,
 )
 def previous_generation_instance(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """EC2, RDS and ElastiCache instance types are not in a previous-generation family.
@@ -272,7 +273,7 @@ def _block_device_volume_types(resource: Resource) -> Iterator[tuple[str, Any]]:
         "AWS::AutoScaling::LaunchConfiguration",
         "AWS::RDS::DBInstance",
     ),
-    category="cost",
+    category=Category.COST,
 )
 def gp2_volume(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """EBS volumes, block-device mappings and RDS storage are not gp2.
@@ -357,7 +358,7 @@ def _cluster_default(resource: Resource) -> tuple[Any, str] | None:
     title="Fargate services run the configured share of tasks on Fargate Spot",
     severity=Severity.WARNING,
     resource_types=("AWS::ECS::Service",),
-    category="cost",
+    category=Category.COST,
 )
 def fargate_service_below_spot_share(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """FARGATE_SPOT holds at least `thresholds.fargate_spot_min_share` of the Fargate weight.

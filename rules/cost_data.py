@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_int, as_str, literal_text, ref_target, resolve
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -43,7 +43,7 @@ def _billing_mode(resource: Resource) -> str | Unresolved:
     title="DynamoDB billing mode is the one the environment asks for",
     severity=Severity.ERROR,
     resource_types=TABLES,
-    category="cost",
+    category=Category.COST,
 )
 def table_billing_mode_not_environment_mode(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The table's `BillingMode` matches `thresholds.dynamodb_billing_mode` (unless `any`).
@@ -178,7 +178,7 @@ def _global_table_fixed(resource: Resource) -> Iterator[Issue]:
     title="Provisioned DynamoDB capacity is auto-scaled",
     severity=Severity.WARNING,
     resource_types=TABLES,
-    category="cost",
+    category=Category.COST,
 )
 def provisioned_table_without_autoscaling(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Each provisioned read and write dimension (table and GSIs) has auto-scaling.
@@ -269,8 +269,10 @@ def is_audit_log(resource: Resource, policy: Policy) -> bool:
     title="Log groups have a retention period",
     severity=Severity.ERROR,
     resource_types=LOG_TYPES,
-    category="cost",
+    category=Category.COST,
     pci=("3.2.1",),
+    checkov=("CKV_AWS_66",),
+    cdk_nag=("PCI.DSS.321-CloudWatchLogGroupRetentionPeriod",),
 )
 def log_group_never_expires(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Every log group (and `Custom::LogRetention`) sets `RetentionInDays`.
@@ -303,7 +305,7 @@ def log_group_never_expires(resource: Resource, policy: Policy) -> Iterator[Issu
     title="Application logs are not kept longer than the ceiling",
     severity=Severity.ERROR,
     resource_types=LOG_TYPES,
-    category="cost",
+    category=Category.COST,
 )
 def application_logs_kept_too_long(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """An application log group keeps at most `thresholds.app_log_retention_max_days` days.
@@ -344,7 +346,7 @@ def application_logs_kept_too_long(resource: Resource, policy: Policy) -> Iterat
     title="S3 buckets have an enabled lifecycle rule",
     severity=Severity.ERROR,
     resource_types=("AWS::S3::Bucket",),
-    category="cost",
+    category=Category.COST,
     pci=("3.2.1",),
 )
 def bucket_without_lifecycle_rule(resource: Resource, policy: Policy) -> Iterator[Issue]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -44,7 +44,7 @@ def _beyond_allowance(
     title="No more NAT Gateways than the environment allows",
     severity=Severity.ERROR,
     resource_types=("AWS::EC2::NatGateway",),
-    category="cost",
+    category=Category.COST,
 )
 def nat_gateways_above_environment_limit(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The deployment has at most `thresholds.nat_gateways_max` NAT Gateways (null: no limit).
@@ -75,7 +75,7 @@ def nat_gateways_above_environment_limit(resource: Resource, policy: Policy) -> 
     title="No more REST APIs than the environment allows",
     severity=Severity.ERROR,
     resource_types=("AWS::ApiGateway::RestApi",),
-    category="cost",
+    category=Category.COST,
 )
 def rest_apis_above_environment_limit(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The deployment has at most `thresholds.rest_apis_max` REST APIs (null: no limit).

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from governance.intrinsics import Unresolved
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.tags import resource_tags, taggable_types
@@ -25,7 +25,7 @@ MANDATORY_TAG_RULE = "TAG-001"
     title="Cost-allocation tags are present and non-empty",
     severity=Severity.WARNING,
     resource_types=tuple(taggable_types()),
-    category="cost",
+    category=Category.COST,
 )
 def missing_cost_allocation_tag(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Every taggable resource carries each of `thresholds.cost_allocation_tags`, non-empty.

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_bool, as_str, is_intrinsic
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -41,8 +41,10 @@ def _cmk(value: Any, resource: Resource, where: str, what: str) -> Iterator[Issu
     title="S3 bucket encrypted with a customer-managed KMS key",
     severity=Severity.ERROR,
     resource_types=("AWS::S3::Bucket",),
-    category="encryption",
+    category=Category.ENCRYPTION,
     pci=("3.5.1",),
+    checkov=("CKV_AWS_19",),
+    cdk_nag=("PCI.DSS.321-S3DefaultEncryptionKMS",),
 )
 def bucket_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The bucket's default encryption is SSE-KMS with a customer-managed key.
@@ -83,8 +85,9 @@ def bucket_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="DynamoDB table encrypted with a customer-managed KMS key",
     severity=Severity.ERROR,
     resource_types=("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"),
-    category="encryption",
+    category=Category.ENCRYPTION,
     pci=("3.5.1",),
+    checkov=("CKV_AWS_119",),
 )
 def table_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The table uses SSE with a customer-managed KMS key.
@@ -134,8 +137,10 @@ def table_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="SQS queue encrypted with a customer-managed KMS key",
     severity=Severity.ERROR,
     resource_types=("AWS::SQS::Queue",),
-    category="encryption",
+    category=Category.ENCRYPTION,
     pci=("3.5.1",),
+    checkov=("CKV_AWS_27",),
+    cdk_nag=("AwsSolutions-SQS2",),
 )
 def queue_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The queue sets `KmsMasterKeyId` to a customer-managed key.
@@ -159,8 +164,10 @@ def queue_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="SNS topic encrypted with a customer-managed KMS key",
     severity=Severity.ERROR,
     resource_types=("AWS::SNS::Topic",),
-    category="encryption",
+    category=Category.ENCRYPTION,
     pci=("3.5.1",),
+    checkov=("CKV_AWS_26",),
+    cdk_nag=("PCI.DSS.321-SNSEncryptedKMS",),
 )
 def topic_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The topic sets `KmsMasterKeyId` to a customer-managed key.
@@ -184,8 +191,10 @@ def topic_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="CloudWatch log group encrypted with a customer-managed KMS key",
     severity=Severity.ERROR,
     resource_types=("AWS::Logs::LogGroup",),
-    category="encryption",
+    category=Category.ENCRYPTION,
     pci=("3.5.1", "10.3.2"),
+    checkov=("CKV_AWS_158",),
+    cdk_nag=("PCI.DSS.321-CloudWatchLogGroupEncrypted",),
 )
 def log_group_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The log group sets `KmsKeyId`.
@@ -210,8 +219,10 @@ def log_group_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]
     title="RDS/Aurora storage encrypted with a customer-managed KMS key",
     severity=Severity.ERROR,
     resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
-    category="encryption",
+    category=Category.ENCRYPTION,
     pci=("3.5.1",),
+    checkov=("CKV_AWS_16", "CKV_AWS_96"),
+    cdk_nag=("AwsSolutions-RDS2", "PCI.DSS.321-RDSStorageEncrypted"),
 )
 def database_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Storage encryption is on and uses a customer-managed key.
@@ -245,8 +256,10 @@ def database_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="Secrets Manager secret encrypted with a customer-managed KMS key",
     severity=Severity.ERROR,
     resource_types=("AWS::SecretsManager::Secret",),
-    category="encryption",
+    category=Category.ENCRYPTION,
     pci=("3.5.1", "8.3.2"),
+    checkov=("CKV_AWS_149",),
+    cdk_nag=("PCI.DSS.321-SecretsManagerUsingKMSKey",),
 )
 def secret_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The secret sets `KmsKeyId` to a customer-managed key.
@@ -271,8 +284,10 @@ def secret_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="KMS key rotation enabled",
     severity=Severity.ERROR,
     resource_types=("AWS::KMS::Key",),
-    category="encryption",
+    category=Category.ENCRYPTION,
     pci=("3.6.1", "3.7.4"),
+    checkov=("CKV_AWS_7",),
+    cdk_nag=("AwsSolutions-KMS5", "PCI.DSS.321-KMSBackingKeyRotationEnabled"),
 )
 def key_without_rotation(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Symmetric customer-managed keys have automatic rotation enabled.

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_str, literal_text
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -96,8 +96,13 @@ def _allow_statements(resource: Resource) -> Iterator[tuple[dict[str, Any] | Unr
     title="IAM policies name their actions (no `*` or `service:*`)",
     severity=Severity.ERROR,
     resource_types=IDENTITY_TYPES,
-    category="pci-iam",
+    category=Category.PCI_IAM,
     pci=("7.2.1", "7.2.2", "7.2.5"),
+    checkov=("CKV_AWS_62", "CKV_AWS_63"),
+    cdk_nag=(
+        "PCI.DSS.321-IAMPolicyNoStatementsWithAdminAccess",
+        "PCI.DSS.321-IAMPolicyNoStatementsWithFullAccess",
+    ),
 )
 def policy_allows_wildcard_actions(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """No Allow statement grants `*`, `service:*` or uses `NotAction`.
@@ -146,8 +151,9 @@ def _needs_resource(action: str | Unresolved, accepted: re.Pattern[str]) -> bool
     title="IAM policies scope resources (no `*` without a condition)",
     severity=Severity.ERROR,
     resource_types=IDENTITY_TYPES,
-    category="pci-iam",
+    category=Category.PCI_IAM,
     pci=("7.2.1", "7.2.2", "7.2.5"),
+    checkov=("CKV_AWS_111",),
 )
 def policy_allows_all_resources(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """No Allow statement grants actions on `Resource: "*"` (or `NotResource`) without a condition.
@@ -192,7 +198,7 @@ def policy_allows_all_resources(resource: Resource, policy: Policy) -> Iterator[
     title="No administrator managed policies on roles, users or groups",
     severity=Severity.ERROR,
     resource_types=("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"),
-    category="pci-iam",
+    category=Category.PCI_IAM,
     pci=("7.2.1", "7.2.2", "7.2.5"),
 )
 def admin_managed_policy(resource: Resource, policy: Policy) -> Iterator[Issue]:
@@ -223,8 +229,9 @@ def admin_managed_policy(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="No Lambda permission open to everyone",
     severity=Severity.ERROR,
     resource_types=("AWS::Lambda::Permission",),
-    category="pci-iam",
+    category=Category.PCI_IAM,
     pci=("7.2.1", "1.4.4"),
+    cdk_nag=("PCI.DSS.321-LambdaFunctionPublicAccessProhibited",),
 )
 def public_lambda_permission(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """A permission for `Principal: "*"` names a `SourceArn`, `SourceAccount` or `PrincipalOrgID`.
@@ -275,7 +282,7 @@ RESOURCE_POLICY_DOCUMENTS = {
     title="No bucket, queue or topic policy open to everyone",
     severity=Severity.ERROR,
     resource_types=tuple(RESOURCE_POLICY_DOCUMENTS),
-    category="pci-iam",
+    category=Category.PCI_IAM,
     pci=("7.2.1", "1.4.4"),
 )
 def public_resource_policy(resource: Resource, policy: Policy) -> Iterator[Issue]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from governance.intrinsics import Unresolved, as_bool, as_str, resolve
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -29,7 +29,7 @@ def _policy_issue(value: object, attribute: str, resource: Resource) -> Iterator
     title="No Retain deletion policy",
     severity=Severity.ERROR,
     resource_types=("*",),
-    category="lifecycle",
+    category=Category.LIFECYCLE,
 )
 def retained_on_delete(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The resource has no `Retain` or `RetainExceptOnCreate` deletion policy.
@@ -54,7 +54,7 @@ def retained_on_delete(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="No Retain update-replace policy",
     severity=Severity.ERROR,
     resource_types=("*",),
-    category="lifecycle",
+    category=Category.LIFECYCLE,
 )
 def retained_on_replace(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The resource has no `Retain` or `RetainExceptOnCreate` update-replace policy.
@@ -94,7 +94,7 @@ DELETION_PROTECTION: dict[str, tuple[tuple[str, ...], object]] = {
         "AWS::DynamoDB::GlobalTable",
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
     ),
-    category="lifecycle",
+    category=Category.LIFECYCLE,
 )
 def deletion_protection_enabled(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The resource is not protected against deletion.

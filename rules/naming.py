@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from governance.intrinsics import Unresolved, literal_text, resolve
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -74,7 +74,7 @@ def _has_token(text: str, token: str) -> bool:
     title="Physical names contain the environment suffix",
     severity=Severity.ERROR,
     resource_types=tuple(t for t, p in PHYSICAL_NAME_PROPERTIES.items() if p),
-    category="naming",
+    category=Category.NAMING,
 )
 def name_without_environment_suffix(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """An explicit physical name contains the environment suffix as a separate token.

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_bool, as_int, as_str
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.tags import resource_tags
@@ -75,8 +75,10 @@ def _ingress_issue(exposure: str | Unresolved | None, where: str) -> Iterator[Is
     title="No SSH, RDP or all-ports ingress from anywhere in security groups",
     severity=Severity.ERROR,
     resource_types=("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"),
-    category="pci-network",
+    category=Category.PCI_NETWORK,
     pci=("1.2.8", "1.3.1", "1.3.2", "1.4.2", "1.5.1"),
+    checkov=("CKV_AWS_24", "CKV_AWS_25"),
+    cdk_nag=("PCI.DSS.321-EC2RestrictedSSH",),
 )
 def open_admin_port(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """No ingress rule opens an admin port (22, 3389) or every port to 0.0.0.0/0 or ::/0.
@@ -136,7 +138,7 @@ def open_admin_port(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="No network ACL entry allows SSH, RDP or all traffic from anywhere",
     severity=Severity.ERROR,
     resource_types=("AWS::EC2::NetworkAclEntry",),
-    category="pci-network",
+    category=Category.PCI_NETWORK,
     pci=("1.2.8", "1.3.1", "1.3.2", "1.4.2", "1.5.1"),
 )
 def nacl_open_admin_port(resource: Resource, policy: Policy) -> Iterator[Issue]:
@@ -182,8 +184,10 @@ def nacl_open_admin_port(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="No publicly accessible database instances",
     severity=Severity.ERROR,
     resource_types=("AWS::RDS::DBInstance", "AWS::Redshift::Cluster"),
-    category="pci-network",
+    category=Category.PCI_NETWORK,
     pci=("1.3.1", "1.4.4"),
+    checkov=("CKV_AWS_17",),
+    cdk_nag=("PCI.DSS.321-RDSInstancePublicAccess",),
 )
 def public_database(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """`PubliclyAccessible` is not true (and an RDS instance outside any subnet group sets it false).
@@ -245,8 +249,13 @@ def _public_ip_flags(resource: Resource) -> Iterator[tuple[Any, str]]:
         "AWS::AutoScaling::LaunchConfiguration",
         "AWS::EC2::Instance",
     ),
-    category="pci-network",
+    category=Category.PCI_NETWORK,
     pci=("1.4.5",),
+    checkov=("CKV_AWS_88",),
+    cdk_nag=(
+        "PCI.DSS.321-EC2InstanceNoPublicIp",
+        "PCI.DSS.321-AutoScalingLaunchConfigPublicIpDisabled",
+    ),
 )
 def public_ip_on_launch(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """No network interface sets `AssociatePublicIpAddress: true`.
@@ -297,8 +306,9 @@ def _tier_texts(resource: Resource) -> list[str]:
     title="Private and data-tier subnets do not assign public IP addresses",
     severity=Severity.ERROR,
     resource_types=("AWS::EC2::Subnet",),
-    category="pci-network",
+    category=Category.PCI_NETWORK,
     pci=("1.4.1", "1.4.4", "1.4.5"),
+    cdk_nag=("PCI.DSS.321-VPCSubnetAutoAssignPublicIpDisabled",),
 )
 def data_subnet_assigns_public_ip(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """A subnet marked private, isolated or data (`thresholds.data_subnet_markers`) has `MapPublicIpOnLaunch` off.
@@ -346,8 +356,10 @@ BLOCK_SETTINGS = (
     title="S3 Block Public Access is fully on",
     severity=Severity.ERROR,
     resource_types=("AWS::S3::Bucket",),
-    category="pci-network",
+    category=Category.PCI_NETWORK,
     pci=("1.4.4",),
+    checkov=("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"),
+    cdk_nag=("AwsSolutions-S2", "PCI.DSS.321-S3BucketLevelPublicAccessProhibited"),
 )
 def bucket_public_access_not_blocked(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """`PublicAccessBlockConfiguration` is absent (AWS's default: all on) or sets all four to true.

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_int, as_str
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -48,7 +48,7 @@ def _days_issue(days: int, policy: Policy, where: str, what: str) -> Iterator[Is
     title="Audit log groups keep logs for at least 365 days",
     severity=Severity.ERROR,
     resource_types=("AWS::Logs::LogGroup", "Custom::LogRetention"),
-    category="pci-retention",
+    category=Category.PCI_RETENTION,
     pci=("10.5.1",),
 )
 def audit_log_group_retention_too_short(resource: Resource, policy: Policy) -> Iterator[Issue]:
@@ -135,7 +135,7 @@ def _lifecycle_issues(
     title="Audit-log buckets keep objects 365 days, 90 of them immediately available",
     severity=Severity.ERROR,
     resource_types=("AWS::S3::Bucket",),
-    category="pci-retention",
+    category=Category.PCI_RETENTION,
     pci=("10.5.1",),
 )
 def audit_bucket_expires_too_soon(resource: Resource, policy: Policy) -> Iterator[Issue]:

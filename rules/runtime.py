@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from governance.intrinsics import Unresolved, as_str
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -21,8 +21,9 @@ from governance.template import Resource
     title="Lambda functions use a supported runtime",
     severity=Severity.ERROR,
     resource_types=("AWS::Lambda::Function",),
-    category="pci-runtime",
+    category=Category.PCI_RUNTIME,
     pci=("6.3.3", "12.3.4"),
+    checkov=("CKV_AWS_363",),
 )
 def deprecated_lambda_runtime(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The function's `Runtime` is not in `thresholds.deprecated_runtimes`.

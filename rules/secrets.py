@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_bool, as_int, as_str, resolve
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource, Template
@@ -58,8 +58,9 @@ def _literal_secret(name: str, value: Any, template: Template, policy: Policy) -
     title="No secrets in Lambda environment variables",
     severity=Severity.WARNING,
     resource_types=("AWS::Lambda::Function",),
-    category="pci-secrets",
+    category=Category.PCI_SECRETS,
     pci=("8.6.2", "8.3.2"),
+    checkov=("CKV_AWS_45",),
 )
 def secret_in_function_environment(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """No environment variable named like a secret (PASSWORD, TOKEN, API_KEY...) holds a literal.
@@ -91,7 +92,7 @@ def secret_in_function_environment(resource: Resource, policy: Policy) -> Iterat
     title="No secrets in ECS task-definition environment variables",
     severity=Severity.WARNING,
     resource_types=("AWS::ECS::TaskDefinition",),
-    category="pci-secrets",
+    category=Category.PCI_SECRETS,
     pci=("8.6.2", "8.3.2"),
 )
 def secret_in_task_environment(resource: Resource, policy: Policy) -> Iterator[Issue]:
@@ -151,7 +152,7 @@ def _secret_parameters(template: Template, policy: Policy) -> dict[str, list[str
     title="Secret parameters are NoEcho and have no default",
     severity=Severity.WARNING,
     resource_types=("*",),
-    category="pci-secrets",
+    category=Category.PCI_SECRETS,
     pci=("8.6.2", "8.3.2"),
 )
 def secret_parameter_exposed(resource: Resource, policy: Policy) -> Iterator[Issue]:
@@ -205,8 +206,9 @@ def _interval_days(schedule: Resource) -> int | None | Unresolved:
     title="Secrets Manager secrets rotate at least every 90 days",
     severity=Severity.ERROR,
     resource_types=("AWS::SecretsManager::Secret",),
-    category="pci-secrets",
+    category=Category.PCI_SECRETS,
     pci=("8.3.9", "8.6.3"),
+    cdk_nag=("AwsSolutions-SMG4",),
 )
 def secret_without_rotation(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """A rotation schedule refers to the secret (directly or through its target attachment).
@@ -250,7 +252,7 @@ def secret_without_rotation(resource: Resource, policy: Policy) -> Iterator[Issu
     title="Generated secrets are at least 12 characters long",
     severity=Severity.ERROR,
     resource_types=("AWS::SecretsManager::Secret",),
-    category="pci-secrets",
+    category=Category.PCI_SECRETS,
     pci=("8.3.6", "8.6.3"),
 )
 def generated_password_too_short(resource: Resource, policy: Policy) -> Iterator[Issue]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from governance.intrinsics import Unresolved
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.tags import resource_tags, taggable_types
@@ -18,7 +18,7 @@ from governance.template import Resource
     title="Mandatory tags are present and non-empty",
     severity=Severity.ERROR,
     resource_types=tuple(taggable_types()),
-    category="tagging",
+    category=Category.TAGGING,
     pci=("12.5.1",),
 )
 def missing_mandatory_tag(resource: Resource, policy: Policy) -> Iterator[Issue]:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_str, literal_text, resolve
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -64,8 +64,9 @@ def _denies_insecure_transport(stmt: dict[str, Any], template: Any) -> bool:
     title="S3 bucket policy denies requests without TLS",
     severity=Severity.ERROR,
     resource_types=("AWS::S3::Bucket",),
-    category="pci-transit",
+    category=Category.PCI_TRANSIT,
     pci=("4.2.1",),
+    cdk_nag=("AwsSolutions-S10", "PCI.DSS.321-S3BucketSSLRequestsOnly"),
 )
 def bucket_allows_insecure_transport(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The bucket's policy denies every request made without TLS (`aws:SecureTransport`).
@@ -122,8 +123,9 @@ def _accepted(
     title="Load balancer TLS listeners use a TLS 1.2+ security policy",
     severity=Severity.ERROR,
     resource_types=("AWS::ElasticLoadBalancingV2::Listener",),
-    category="pci-transit",
+    category=Category.PCI_TRANSIT,
     pci=("4.2.1", "2.2.7"),
+    checkov=("CKV_AWS_103",),
 )
 def listener_allows_old_tls(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """HTTPS and TLS listeners name an `SslPolicy` that accepts nothing older than TLS 1.2.
@@ -178,8 +180,10 @@ def _redirects_to_https(action: Any, template: Any) -> bool:
     title="Internet-facing HTTP listeners only redirect to HTTPS",
     severity=Severity.ERROR,
     resource_types=("AWS::ElasticLoadBalancingV2::Listener",),
-    category="pci-transit",
+    category=Category.PCI_TRANSIT,
     pci=("4.2.1",),
+    checkov=("CKV_AWS_2",),
+    cdk_nag=("PCI.DSS.321-ALBHttpToHttpsRedirection",),
 )
 def listener_serves_plain_http(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """An HTTP listener of an internet-facing load balancer answers only with a redirect to HTTPS.
@@ -245,8 +249,9 @@ def _behaviours(resource: Resource) -> Iterator[tuple[Any, str]]:
     title="CloudFront viewers use HTTPS only",
     severity=Severity.ERROR,
     resource_types=("AWS::CloudFront::Distribution",),
-    category="pci-transit",
+    category=Category.PCI_TRANSIT,
     pci=("4.2.1", "2.2.5", "2.2.7"),
+    checkov=("CKV_AWS_34",),
 )
 def distribution_allows_http(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Every cache behaviour's `ViewerProtocolPolicy` is `https-only` or `redirect-to-https`.
@@ -284,8 +289,10 @@ def distribution_allows_http(resource: Resource, policy: Policy) -> Iterator[Iss
     title="CloudFront viewer certificate requires TLS 1.2 or newer",
     severity=Severity.ERROR,
     resource_types=("AWS::CloudFront::Distribution",),
-    category="pci-transit",
+    category=Category.PCI_TRANSIT,
     pci=("4.2.1", "2.2.7"),
+    checkov=("CKV_AWS_174",),
+    cdk_nag=("AwsSolutions-CFR4",),
 )
 def distribution_allows_old_tls(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The distribution uses its own certificate with `MinimumProtocolVersion` TLSv1.2_2021 or newer.
@@ -330,8 +337,10 @@ def distribution_allows_old_tls(resource: Resource, policy: Policy) -> Iterator[
     title="CloudFront reaches custom origins over TLS 1.2",
     severity=Severity.ERROR,
     resource_types=("AWS::CloudFront::Distribution",),
-    category="pci-transit",
+    category=Category.PCI_TRANSIT,
     pci=("4.2.1",),
+    checkov=("CKV2_AWS_72",),
+    cdk_nag=("AwsSolutions-CFR5",),
 )
 def origin_without_tls(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Custom origins use `https-only` (or `match-viewer`) and only TLS 1.2+ origin protocols.
@@ -386,7 +395,7 @@ def origin_without_tls(resource: Resource, policy: Policy) -> Iterator[Issue]:
     title="API Gateway custom domains use a TLS 1.2+ security policy",
     severity=Severity.ERROR,
     resource_types=("AWS::ApiGateway::DomainName", "AWS::ApiGatewayV2::DomainName"),
-    category="pci-transit",
+    category=Category.PCI_TRANSIT,
     pci=("4.2.1",),
 )
 def api_domain_allows_old_tls(resource: Resource, policy: Policy) -> Iterator[Issue]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from governance.intrinsics import Unresolved, as_str, literal_text, resolve
-from governance.model import Issue, Severity, undecidable, violation
+from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
@@ -37,8 +37,9 @@ def _private_api(resource: Resource) -> bool | Unresolved:
     title="Public API Gateway stages are associated with a WAF web ACL",
     severity=Severity.ERROR,
     resource_types=("AWS::ApiGateway::Stage",),
-    category="pci-waf",
+    category=Category.PCI_WAF,
     pci=("6.4.1", "6.4.2"),
+    cdk_nag=("AwsSolutions-APIG3", "PCI.DSS.321-APIGWAssociatedWithWAF"),
 )
 def api_stage_without_waf(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """A REST API stage that is not PRIVATE has a `AWS::WAFv2::WebACLAssociation`.
@@ -79,8 +80,10 @@ def api_stage_without_waf(resource: Resource, policy: Policy) -> Iterator[Issue]
     title="CloudFront distributions are protected by a WAF web ACL",
     severity=Severity.ERROR,
     resource_types=("AWS::CloudFront::Distribution",),
-    category="pci-waf",
+    category=Category.PCI_WAF,
     pci=("6.4.1", "6.4.2"),
+    checkov=("CKV_AWS_68",),
+    cdk_nag=("AwsSolutions-CFR2",),
 )
 def distribution_without_waf(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """The distribution sets `WebACLId` to a WAFv2 web ACL (scope CLOUDFRONT).
@@ -116,8 +119,9 @@ def distribution_without_waf(resource: Resource, policy: Policy) -> Iterator[Iss
     title="Internet-facing application load balancers are associated with a WAF web ACL",
     severity=Severity.ERROR,
     resource_types=("AWS::ElasticLoadBalancingV2::LoadBalancer",),
-    category="pci-waf",
+    category=Category.PCI_WAF,
     pci=("6.4.1", "6.4.2"),
+    cdk_nag=("PCI.DSS.321-ALBWAFEnabled",),
 )
 def load_balancer_without_waf(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """An internet-facing ALB has a `AWS::WAFv2::WebACLAssociation`.
@@ -168,7 +172,7 @@ def _counts_only(rule_def: object) -> bool:
     title="WAF web ACLs have rules that block",
     severity=Severity.ERROR,
     resource_types=("AWS::WAFv2::WebACL",),
-    category="pci-waf",
+    category=Category.PCI_WAF,
     pci=("6.4.1", "6.4.2"),
 )
 def web_acl_without_rules(resource: Resource, policy: Policy) -> Iterator[Issue]:
@@ -203,8 +207,9 @@ def web_acl_without_rules(resource: Resource, policy: Policy) -> Iterator[Issue]
     title="WAF web ACLs have a logging configuration",
     severity=Severity.ERROR,
     resource_types=("AWS::WAFv2::WebACL",),
-    category="pci-waf",
+    category=Category.PCI_WAF,
     pci=("6.4.2", "10.2.1"),
+    cdk_nag=("PCI.DSS.321-WAFv2LoggingEnabled",),
 )
 def web_acl_without_logging(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """An `AWS::WAFv2::LoggingConfiguration` points at the web ACL.

@@ -48,25 +48,73 @@ def test_findings_exit_1_with_rule_ids(capsys):
     assert doc["templates"][0]["sha256"]
 
 
+def _config(tmp_path, governance: dict) -> str:
+    path = tmp_path / "cdk.json"
+    path.write_text(json.dumps({"context": {"governance": governance}}))
+    return str(path)
+
+
 def test_fail_on_threshold(capsys, tmp_path):
     code, _, _ = run(capsys, "check", str(DATA / "bad.json"), "--fail-on", "error")
     assert code == 1
-    categories = {r.category for r in all_rules()}
-    demoted = {"governance": {"category_severity": dict.fromkeys(categories, "warning")}}
-    policy_file = tmp_path / "cdk.json"
-    policy_file.write_text(json.dumps({"context": demoted}))
-    code, out, _ = run(capsys, "check", str(DATA / "bad.json"), "--config", str(policy_file))
+    demoted = {
+        "category_severity": dict.fromkeys(sorted({r.category for r in all_rules()}), "warning")
+    }
+    config = _config(tmp_path, demoted)
+    code, out, _ = run(capsys, "check", str(DATA / "bad.json"), "--config", config)
     assert code == 0 and "0 error(s)" in out  # every rule demoted to a warning by the policy
     code, _, _ = run(
-        capsys,
-        "check",
-        str(DATA / "bad.json"),
-        "--config",
-        str(policy_file),
-        "--fail-on",
-        "warning",
+        capsys, "check", str(DATA / "bad.json"), "--config", config, "--fail-on", "warning"
     )
     assert code == 1
+
+
+def test_fail_on_defaults_to_the_policy(capsys, tmp_path):
+    """With ``fail_on: warning`` a template whose findings are all warnings fails, as in synth."""
+    warnings_only = {
+        "fail_on": "warning",
+        "category_severity": dict.fromkeys(sorted({r.category for r in all_rules()}), "warning"),
+    }
+    config = _config(tmp_path, warnings_only)
+    argv = ["check", str(DATA / "bad.json"), "--suffix", "dev", "--config", config]
+    code, out, _ = run(capsys, *argv, "--format", "json")
+    doc = json.loads(out)
+    assert {f["severity"] for f in doc["findings"]} == {"warning"} and doc["findings"]
+    assert code == 1
+    assert run(capsys, *argv, "--fail-on", "error")[0] == 0  # --fail-on overrides the policy
+    assert run(capsys, *argv, "--fail-on", "info")[0] == 1
+    # fail_on from the chosen environment's layer
+    by_env = {**warnings_only, "fail_on": "error", "environments": {"prod": {"fail_on": "warning"}}}
+    config = _config(tmp_path, by_env)
+    argv = ["check", str(DATA / "bad.json"), "--suffix", "dev", "--config", config]
+    assert run(capsys, *argv)[0] == 0
+    assert run(capsys, *argv, "--env", "prod")[0] == 1
+
+
+def test_acknowledged_findings_do_not_fail_the_check(capsys, tmp_path):
+    body = json.loads((DATA / "bad.json").read_text())
+    records = [
+        {"rule": r.id, "id": f"govern::{r.id}", "reason": "accepted by the security review"}
+        for r in all_rules()
+    ]
+    for resource in body["Resources"].values():
+        resource.setdefault("Metadata", {})["governance:exceptions"] = records
+    template = tmp_path / "acked.json"
+    template.write_text(json.dumps(body))
+    code, out, _ = run(capsys, "check", str(template), "--suffix", "dev", "--format", "json")
+    doc = json.loads(out)
+    assert doc["findings"] and {f["status"] for f in doc["findings"]} == {"acknowledged"}
+    assert code == 0
+
+
+def test_a_policy_error_is_one_line_and_exit_2(capsys, tmp_path):
+    config = _config(tmp_path, {"rules": {"ENC-01": {"enabled": False}}})
+    code, _, err = run(capsys, "check", str(DATA / "bad.json"), "--config", config)
+    assert code == 2
+    assert (
+        err
+        == f"govern: {config}: unknown rule id governance.rules.ENC-01 (did you mean ENC-001?)\n"
+    )
 
 
 @pytest.mark.parametrize(

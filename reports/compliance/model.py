@@ -24,7 +24,7 @@ from typing import Any
 
 from governance import __version__
 from governance.cdknag import plugin_findings
-from governance.checkov import CheckovRun, merge, run_checkov
+from governance.checkov import CheckovRun, checkov_equivalents, merge, run_checkov
 from governance.engine import Result, evaluate
 from governance.exceptions import UNWAIVABLE_RULES, resource_exceptions
 from governance.intrinsics import Unresolved
@@ -503,9 +503,10 @@ def report_from_result(
             sources["checkov"] = run.version or "unknown"
     else:
         notes.append("checkov was not run (--no-checkov)")
-    findings = merge(ours, nag, {})
+    findings = merge(ours, nag, {})  # cdk-nag's findings carry their own acknowledgements
     if run is not None and not run.error:
-        findings = merge(findings, run.findings)
+        # a checkov finding that a judged rule declares as its equivalent is listed once, as ours
+        findings = merge(findings, run.findings, checkov_equivalents(result.rules))
     findings.sort(
         key=lambda f: (-int(f.severity), f.acknowledged, f.stack, f.rule_id, f.logical_id)
     )
