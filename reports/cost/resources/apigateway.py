@@ -8,14 +8,9 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
+from reports.cost.traffic import api_requests
 
 _CACHE_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
-
-
-def api_requests(api: Resource, ctx: Context) -> float:
-    """Monthly requests of a REST API, from its usage (shared when several APIs exist)."""
-    usage = ctx.usage if api is ctx.resource else ctx.usage_of(api)
-    return usage.get("monthly_requests")
 
 
 @prices("AWS::ApiGateway::RestApi", service="Amazon API Gateway", usage=("monthly_requests",))

@@ -14,6 +14,7 @@ read as ``ctx.attr(...)`` so before/after differences can be named.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -254,8 +255,6 @@ def refs_in(value: Any) -> set[str]:
                 out.add(target)
                 continue
             if len(node) == 1 and "Fn::Sub" in node:
-                import re
-
                 arg = node["Fn::Sub"]
                 text = arg if isinstance(arg, str) else (arg[0] if isinstance(arg, list) else "")
                 if isinstance(text, str):

@@ -3,22 +3,13 @@ and provisioned concurrency on versions and aliases."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, fmt_mb, prices, refs_in
 from reports.cost.resources.logs import log_storage_components
-
-#: Construct-path segments and logical-id stems of the handlers CDK adds for deploy-time work
-#: (log retention, bucket notifications, AwsCustomResource, CustomResourceProvider handlers).
-_CDK_HANDLER = re.compile(
-    r"(?:Custom::[A-Za-z0-9]+CustomResourceProvider|LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"
-    r"|BucketNotificationsHandler050a0587b7544547bf325f094a3db834|AWS679f53fac002430cb0da5b7982bd2287"
-    r"|Custom[A-Za-z0-9]+CustomResourceProviderHandler)"
-)
-_DEFAULT_BATCH = {"sqs": 10, "kinesis": 100, "dynamodb": 100}
+from reports.cost.traffic import invocations, is_deploy_time_handler
 
 
 def architecture(res: Resource, ctx: Context) -> str:
@@ -27,44 +18,6 @@ def architecture(res: Resource, ctx: Context) -> str:
         arch = ctx.text(archs[0], "x86_64", "Architectures")
         return "arm64" if arch == "arm64" else "x86_64"
     return "x86_64"
-
-
-def is_deploy_time_handler(fn: Resource) -> bool:
-    """A function that only runs while CloudFormation deploys (it backs a custom resource)."""
-    if any(str(k).startswith("aws:cdk:is-custom-resource-handler") for k in fn.metadata):
-        return True
-    if _CDK_HANDLER.search(fn.construct_path or fn.logical_id):
-        return True
-    for other in fn.template.referrers(fn.logical_id):
-        if other.type.startswith("Custom::") or other.type == "AWS::CloudFormation::CustomResource":
-            return True
-    return False
-
-
-def batch_size(fn: Resource, ctx: Context) -> float | None:
-    """Records per invocation from the function's event source mapping (full batches assumed)."""
-    for esm in fn.template.referrers(fn.logical_id, "AWS::Lambda::EventSourceMapping"):
-        source = str(esm.prop("EventSourceArn") or "")
-        target = ctx.target(esm.prop("EventSourceArn"))
-        kind = "sqs"
-        if target is not None and target.type == "AWS::DynamoDB::Table":
-            kind = "dynamodb"
-        elif "kinesis" in source:
-            kind = "kinesis"
-        return ctx.number(esm.prop("BatchSize"), _DEFAULT_BATCH[kind], "BatchSize")
-    return None
-
-
-def invocations(fn: Resource, ctx: Context) -> float:
-    """Monthly invocations of ``fn``: its usage, batches of its event source, or deploy-time."""
-    usage = ctx.usage_of(fn) if fn is not ctx.resource else ctx.usage
-    if is_deploy_time_handler(fn) and not usage.is_explicit("monthly_requests"):
-        return usage.get("deploy_time_requests", 10)
-    if usage.has("monthly_events") and not usage.is_explicit("monthly_requests"):
-        events = usage.get("monthly_events")
-        size = batch_size(fn, ctx)
-        return events / size if size else events
-    return usage.get("monthly_requests")
 
 
 def explicit_log_group(fn: Resource) -> Resource | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices, refs_in
+from reports.cost.traffic import api_requests, invocations, web_acl_requests
 
 GB_PER_KB = 1.0 / (1024.0 * 1024.0)
 
@@ -58,8 +59,6 @@ def _log_setting(ctx: Context, key: str, fallback: float) -> float:
 
 def derived_ingest_gb(res: Resource, ctx: Context) -> tuple[float, list[str]]:
     """Monthly GB sent to this group by the template's functions, stages and flow logs."""
-    from reports.cost.resources.lambda_ import invocations
-
     tpl = res.template
     total = 0.0
     sources: list[str] = []
@@ -73,8 +72,6 @@ def derived_ingest_gb(res: Resource, ctx: Context) -> tuple[float, list[str]]:
         total += invocations(fn, ctx) * kb * GB_PER_KB
         sources.append(f"function {fn.logical_id}")
     for stage in tpl.referrers(res.logical_id, "AWS::ApiGateway::Stage"):
-        from reports.cost.resources.apigateway import api_requests
-
         api = ctx.target(stage.prop("RestApiId"))
         requests = api_requests(api, ctx) if api is not None else 0.0
         kb = ctx.usage_of(stage).get("access_log_kb_per_request", 0.5)
@@ -84,8 +81,6 @@ def derived_ingest_gb(res: Resource, ctx: Context) -> tuple[float, list[str]]:
         total += ctx.usage_of(flow).get("monthly_data_gb", 0.0)
         sources.append(f"flow log {flow.logical_id}")
     for logging in tpl.referrers(res.logical_id, "AWS::WAFv2::LoggingConfiguration"):
-        from reports.cost.resources.security import web_acl_requests
-
         acl = ctx.target(logging.prop("ResourceArn"))
         if acl is None or acl.type != "AWS::WAFv2::WebACL":
             continue

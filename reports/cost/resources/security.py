@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices, refs_in
+from reports.cost.traffic import associated_requests
 
 #: AWS managed rule groups that carry a fee of their own beyond the $1 a month of a rule group.
 PAID_MANAGED_GROUPS = {
@@ -57,49 +58,6 @@ def _protected(ctx: Context) -> set[str]:
     return out
 
 
-def _associated_requests(res: Resource, ctx: Context) -> tuple[float, list[str], set[str]]:
-    """Requests of the resources this web ACL is associated with, their names and ids."""
-    from reports.cost.resources.apigateway import api_requests
-
-    tpl = res.template
-    apis: dict[str, Resource] = {}
-    names: list[str] = []
-    ids: set[str] = set()
-    requests = 0.0
-    for assoc in tpl.referrers(res.logical_id, "AWS::WAFv2::WebACLAssociation"):
-        for rid in refs_in(assoc.prop("ResourceArn")):
-            target = tpl.resources.get(rid)
-            if target is None:
-                continue
-            ids.add(rid)
-            if target.type == "AWS::ApiGateway::Stage":
-                api = ctx.target(target.prop("RestApiId"))
-                if api is not None:
-                    apis[api.logical_id] = api
-            elif target.type == "AWS::ApiGateway::RestApi":
-                apis[rid] = target
-            elif target.type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
-                requests += ctx.usage_of(target).get("monthly_requests")
-                names.append(rid)
-    for api in apis.values():
-        requests += api_requests(api, ctx)
-        names.append(api.logical_id)
-    for dist in tpl.referrers(res.logical_id, "AWS::CloudFront::Distribution"):
-        requests += ctx.usage_of(dist).get("monthly_https_requests")
-        names.append(dist.logical_id)
-        ids.add(dist.logical_id)
-    return requests, names, ids
-
-
-def web_acl_requests(acl: Resource, ctx: Context) -> float:
-    """Requests a web ACL inspects: those of its associated resources, else its usage value."""
-    requests, names, _ = _associated_requests(acl, ctx)
-    if names:
-        return requests
-    usage = ctx.usage if acl is ctx.resource else ctx.usage_of(acl)
-    return usage.get("monthly_requests")
-
-
 @prices("AWS::WAFv2::WebACL", service="AWS WAF", usage=("monthly_requests",))
 def web_acl(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     rules = res.prop("Rules") or []
@@ -112,7 +70,7 @@ def web_acl(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         and isinstance(r["Statement"].get("ManagedRuleGroupStatement"), dict)
     ]
     ctx.attr("rules", f"{len(rules)} ({len(managed)} managed rule groups)")
-    requests, names, ids = _associated_requests(res, ctx)
+    requests, names, ids = associated_requests(res, ctx)
     if names:
         ctx.note("requests are those of " + ", ".join(sorted(names)))
     else:
