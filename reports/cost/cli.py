@@ -31,7 +31,7 @@ from reports.cost.free import FREE_TYPES
 from reports.cost.model import Comparison, Estimate
 from reports.cost.render import render_csv, render_html, render_json
 from reports.cost.report import build_report
-from reports.cost.resources import REGISTRY
+from reports.cost.resources import all_pricers
 from reports.cost.usage import UsageError, load_usage
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -186,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
     pairs = _pairs(args)
     catalogue = load_catalogue(args.prices)
     profile = load_usage(args.usage)
-    profile.validate({t: s.usage_keys for t, s in REGISTRY.items()}, FREE_TYPES)
+    profile.validate({t: s.usage_keys for t, s in all_pricers().items()}, FREE_TYPES)
     befores, afters = [], []
     for label, before, after in pairs:
         after_asm = _load(after, label or "")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import pkgutil
 from pathlib import Path
 
 import pytest
 import yaml
 from costreport_helpers import item, price_body, profile_with
 
+import reports.cost.resources as package
 from reports.cost.catalogue import CatalogueError, load_catalogue
 from reports.cost.estimate import Assembly, estimate
 from reports.cost.free import FREE_TYPES, free_reason
 from reports.cost.model import Comparison, Status
-from reports.cost.resources import REGISTRY
+from reports.cost.resources import all_pricers
 from reports.cost.usage import UsageError, build_profile, load_usage
 
 DAYS = 730 / 24
@@ -51,7 +53,7 @@ def test_missing_price_marks_the_line_partial() -> None:
 
 
 def test_free_types_and_priced_types_do_not_overlap() -> None:
-    assert set(FREE_TYPES) & set(REGISTRY) == set()
+    assert set(FREE_TYPES) & set(all_pricers()) == set()
     assert free_reason("Custom::AnythingAtAll")
     assert free_reason("AWS::Foo::Bar") is None
 
@@ -259,7 +261,7 @@ def test_usage_rules_match_paths_and_names_case_insensitively() -> None:
 def test_usage_validation_names_the_key(doc: dict, message: str) -> None:
     profile = profile_with(doc)
     with pytest.raises(UsageError, match=message):
-        profile.validate({t: s.usage_keys for t, s in REGISTRY.items()}, FREE_TYPES)
+        profile.validate({t: s.usage_keys for t, s in all_pricers().items()}, FREE_TYPES)
 
 
 @pytest.mark.parametrize(
@@ -282,7 +284,7 @@ def test_malformed_usage_profiles(tmp_path: Path, doc: dict, message: str | None
 
 
 def test_the_default_profile_is_valid() -> None:
-    load_usage().validate({t: s.usage_keys for t, s in REGISTRY.items()}, FREE_TYPES)
+    load_usage().validate({t: s.usage_keys for t, s in all_pricers().items()}, FREE_TYPES)
 
 
 # --- regions and the catalogue ---------------------------------------------------------------
@@ -380,3 +382,12 @@ def test_comparison_names_the_drivers() -> None:
     assert [d.saving for d in comparison.drivers()] == sorted(
         (d.saving for d in comparison.drivers()), reverse=True
     )
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+
+def test_pricers_are_discovered_from_every_module_of_the_package() -> None:
+    modules = {spec.func.__module__ for spec in all_pricers().values()}
+    expected = {f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)}
+    assert modules == expected - {f"{package.__name__}.base"}

@@ -40,7 +40,8 @@ class PricerSpec:
     usage_keys: tuple[str, ...]
 
 
-REGISTRY: dict[str, PricerSpec] = {}
+#: Filled by :func:`prices`; read it through :func:`reports.cost.resources.all_pricers`.
+_REGISTRY: dict[str, PricerSpec] = {}
 
 
 def prices(
@@ -49,9 +50,9 @@ def prices(
     """Register ``func`` as the pricer of ``resource_type``."""
 
     def decorate(func: Pricer) -> Pricer:
-        if resource_type in REGISTRY:
+        if resource_type in _REGISTRY:
             raise ValueError(f"{resource_type} already has a pricer")
-        REGISTRY[resource_type] = PricerSpec(resource_type, func, service, tuple(usage))
+        _REGISTRY[resource_type] = PricerSpec(resource_type, func, service, tuple(usage))
         return func
 
     return decorate
@@ -199,7 +200,7 @@ class Context:
         ]
 
     def _spec_service(self) -> str:
-        spec = REGISTRY.get(self.resource.type)
+        spec = _REGISTRY.get(self.resource.type)
         return spec.service if spec else "unknown"
 
     # -- reading the template ---------------------------------------------------------------
