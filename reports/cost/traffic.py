@@ -55,7 +55,7 @@ def invocations(fn: Resource, ctx: Context) -> float:
     """Monthly invocations of ``fn``: its usage, batches of its event source, or deploy-time."""
     usage = ctx.usage_of(fn) if fn is not ctx.resource else ctx.usage
     if is_deploy_time_handler(fn) and not usage.is_explicit("monthly_requests"):
-        return usage.get("deploy_time_requests", 10)
+        return usage.get("deploy_time_requests")
     if usage.has("monthly_events") and not usage.is_explicit("monthly_requests"):
         events = usage.get("monthly_events")
         size = batch_size(fn, ctx)

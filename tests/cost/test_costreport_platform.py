@@ -17,7 +17,7 @@ from reports.cost.estimate import Assembly, estimate
 from reports.cost.free import is_free
 from reports.cost.model import Comparison, Status
 from reports.cost.report import organisation_fees
-from reports.cost.resources import all_pricers
+from reports.cost.resources import all_pricers, declared_usage
 from reports.cost.usage import load_usage
 
 ENVIRONMENTS = ("dev", "staging", "production")
@@ -32,7 +32,7 @@ def _side(synth: Callable[..., Path], profile: str | None) -> list[Assembly]:
 
 @pytest.fixture(scope="module")
 def comparison(synth_platform: Callable[..., Path]) -> Comparison:
-    catalogue, profile = load_catalogue(), load_usage()
+    catalogue, profile = load_catalogue(), load_usage(None, declared_usage())
     before = estimate(
         _side(synth_platform, "legacy"), label="before", catalogue=catalogue, profile=profile
     )

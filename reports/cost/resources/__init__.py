@@ -2,7 +2,8 @@
 
 Pricer modules are discovered, as rules are: :func:`all_pricers` imports every module of this
 package once (``pkgutil``), and each ``@prices`` decorator registers its function with the usage
-keys it declares. Adding a module here is all it takes to add pricers.
+keys it declares (:func:`declared_usage`). Adding a module here is all it takes to add pricers;
+helpers several pricers share live outside the package (``reports/cost/traffic.py``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import pkgutil
 from collections.abc import Mapping
 
 from reports.cost.resources.base import _REGISTRY, Context, PricerSpec, SideState, prices
+from reports.cost.usage import UsageKey, declarations
 
-__all__ = ["Context", "PricerSpec", "SideState", "all_pricers", "prices"]
+__all__ = ["Context", "PricerSpec", "SideState", "all_pricers", "declared_usage", "prices"]
 
 _LOADED = False
 
@@ -26,3 +28,8 @@ def all_pricers() -> Mapping[str, PricerSpec]:
             importlib.import_module(f"{__name__}.{info.name}")
         _LOADED = True
     return _REGISTRY
+
+
+def declared_usage() -> dict[str, dict[str, UsageKey]]:
+    """The usage keys every pricer declares, by CloudFormation type and key name."""
+    return declarations({rtype: spec.usage for rtype, spec in all_pricers().items()})

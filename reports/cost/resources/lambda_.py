@@ -10,6 +10,12 @@ from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, fmt_mb, prices, refs_in
 from reports.cost.resources.logs import log_storage_components
 from reports.cost.traffic import invocations, is_deploy_time_handler
+from reports.cost.usage import UsageKey, derived
+
+#: Hours a month provisioned concurrency is on (versions and aliases).
+PROVISIONED_HOURS = UsageKey(
+    "monthly_provisioned_hours", 730, "hours", "hours a month the provisioned concurrency is on"
+)
 
 
 def architecture(res: Resource, ctx: Context) -> str:
@@ -51,12 +57,47 @@ def traced_by_api(fn: Resource, ctx: Context) -> bool:
     "AWS::Lambda::Function",
     service="AWS Lambda",
     usage=(
-        "monthly_requests",
-        "monthly_events",
-        "request_duration_ms",
-        "log_kb_per_request",
-        "xray_sampling_rate",
-        "deploy_time_requests",
+        UsageKey(
+            "monthly_requests",
+            100_000,
+            "requests",
+            "invocations a month (a function with an event source may state monthly_events"
+            " instead)",
+        ),
+        UsageKey(
+            "monthly_events",
+            derived("invocations are monthly_requests"),
+            "events",
+            "records a month from the function's event source; invocations are events over the"
+            " mapping's BatchSize (full batches assumed)",
+        ),
+        UsageKey(
+            "request_duration_ms",
+            200,
+            "ms",
+            "billed duration of one invocation (a batch for an event source), assumed independent"
+            " of memory",
+        ),
+        UsageKey(
+            "log_kb_per_request",
+            1.0,
+            "KB",
+            "log output of one invocation (START, END and REPORT lines and the handler's logs)",
+        ),
+        UsageKey(
+            "xray_sampling_rate",
+            0.05,
+            "share",
+            "share of invocations traced when tracing is active (X-Ray's default rule: one a"
+            " second, then 5 %)",
+        ),
+        UsageKey(
+            "deploy_time_requests",
+            10,
+            "requests",
+            "invocations a month of a handler that backs a custom resource (it runs only while"
+            " stacks deploy); monthly_requests set for the function wins",
+        ),
     ),
 )
 def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
@@ -67,7 +108,7 @@ def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     calls = invocations(res, ctx)
     if is_deploy_time_handler(res):
         ctx.note("runs only while CloudFormation deploys the stack")
-    duration_s = ctx.usage.get("request_duration_ms", 100) / 1000.0
+    duration_s = ctx.usage.get("request_duration_ms") / 1000.0
     seconds = calls * duration_s
     yield from ctx.charge("Requests", f"lambda.requests.{arch}", calls)
     yield from ctx.charge(
@@ -88,7 +129,7 @@ def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         if traced_by_api(res, ctx):
             ctx.note("X-Ray traces counted on the API Gateway stage that invokes it")
         else:
-            rate = ctx.usage.get("xray_sampling_rate", 0.05)
+            rate = ctx.usage.get("xray_sampling_rate")
             yield from ctx.charge("X-Ray traces recorded", "xray.traces_recorded", calls * rate)
 
 
@@ -98,7 +139,7 @@ def _implicit_logs(res: Resource, ctx: Context, calls: float) -> Iterator[CostCo
     for custom in res.template.referrers(res.logical_id, "Custom::LogRetention"):
         if res.logical_id in refs_in(custom.prop("LogGroupName")):
             retention = ctx.number(custom.prop("RetentionInDays"), 0, "RetentionInDays") or None
-    ingest_gb = calls * ctx.usage.get("log_kb_per_request", 1.0) / (1024.0 * 1024.0)
+    ingest_gb = calls * ctx.usage.get("log_kb_per_request") / (1024.0 * 1024.0)
     ctx.attr("log retention", "never expires" if retention is None else f"{retention:g} days")
     ctx.note(
         "logs go to the log group Lambda creates itself"
@@ -109,16 +150,12 @@ def _implicit_logs(res: Resource, ctx: Context, calls: float) -> Iterator[CostCo
     )
 
 
-@prices(
-    "AWS::Lambda::Version",
-    service="AWS Lambda",
-    usage=("monthly_provisioned_hours",),
-)
+@prices("AWS::Lambda::Version", service="AWS Lambda", usage=(PROVISIONED_HOURS,))
 def lambda_version(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     yield from _provisioned(res, ctx)
 
 
-@prices("AWS::Lambda::Alias", service="AWS Lambda", usage=("monthly_provisioned_hours",))
+@prices("AWS::Lambda::Alias", service="AWS Lambda", usage=(PROVISIONED_HOURS,))
 def lambda_alias(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     yield from _provisioned(res, ctx)
 
@@ -137,7 +174,7 @@ def _provisioned(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     if fn is not None:
         memory = ctx.number(fn.prop("MemorySize"), 128, "MemorySize")
         arch = architecture(fn, ctx)
-    hours = ctx.usage.get("monthly_provisioned_hours", ctx.hours)
+    hours = ctx.usage.get("monthly_provisioned_hours")
     ctx.attr("provisioned concurrency", f"{count:g} × {fmt_mb(memory)} {arch}")
     ctx.note("invocations served by provisioned concurrency are priced at the on-demand rate")
     yield from ctx.charge(
