@@ -1,5 +1,5 @@
-"""Usage keys: declared once beside the pricer, read only when declared, refused in a profile
-when no pricer declares them."""
+"""Usage keys: declared once beside the pricer, read only when declared, documented from the
+declarations (``docs/usage.md``), refused in a profile when no pricer declares them."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ from reports.cost.resources import all_pricers, base, declared_usage
 from reports.cost.resources.base import Context, PricerSpec, prices
 from reports.cost.usage import (
     DEFAULT_USAGE_PATH,
+    Derived,
     PerTransaction,
     UndeclaredUsageKey,
     UnsetUsageKey,
     Usage,
     UsageKey,
+    derived,
 )
+from reports.cost.usage_doc import REGENERATE, USAGE_DOC, render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
@@ -233,4 +236,49 @@ def test_a_usage_file_naming_an_undeclared_key_is_refused_in_one_sentence(
     assert err == (
         f"govern: {usage}: resources[0].usage: AWS::Lambda::Function declares no usage key"
         " 'request_duration' (did you mean 'request_duration_ms'?)\n"
+    )
+
+
+# --- the generated reference -----------------------------------------------------------------
+
+
+def test_the_usage_reference_is_current() -> None:
+    assert (ROOT / USAGE_DOC).read_text() == render_markdown(all_pricers()), (
+        f"{USAGE_DOC} is stale: run `{REGENERATE}`"
+    )
+
+
+def test_the_usage_reference_lists_every_declared_key_with_its_file() -> None:
+    page = render_markdown(all_pricers())
+    for rtype, spec in all_pricers().items():
+        assert f"`{spec.func.__module__.replace('.', '/')}.py`" in page, rtype
+        for key in spec.usage:
+            row = f"| `{key.name}` | {key.unit} | {key.describe_default()} | {key.description} |"
+            assert row in page, f"{rtype}.{key.name}"
+
+
+def test_govern_prices_usage_prints_the_declarations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prices", "usage", "--format", "json", "--type", "AWS::SQS::Queue"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["key"], r["default"], r["unit"]) for r in rows] == [
+        ("monthly_requests", "100,000", "requests"),
+        ("request_size_kb", "4", "KB"),
+        ("esm_pollers", "5", "pollers"),
+        ("long_poll_seconds", "20", "seconds"),
+    ]
+    assert main(["prices", "usage", "--format", "markdown"]) == 0
+    assert capsys.readouterr().out == render_markdown(all_pricers())
+    assert main(["prices", "usage", "--type", "AWS::Foo::Bar"]) == 2
+    assert capsys.readouterr().err == "govern: AWS::Foo::Bar is not a priced resource type\n"
+
+
+def test_default_forms_read_as_the_page_says() -> None:
+    assert UsageKey("a_gb", 2.5, "GB", "a quantity").describe_default() == "2.5"
+    assert UsageKey("a", 1_000_000, "requests", "a count").describe_default() == "1,000,000"
+    shared = PerTransaction(2, kb=True, months=3, split_by_type=True)
+    assert UsageKey("b_gb", shared, "GB", "data").describe_default() == (
+        "2 KB per transaction, kept 3 months, shared by the type's resources in the environment"
+    )
+    assert UsageKey("c", derived("from the template"), "x", "a thing").default == Derived(
+        "from the template"
     )
