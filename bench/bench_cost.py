@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             f"generated template, {n:,} resources: price",
             f"{t_price * 1000:,.0f} ms",
             f"{n / t_price:,.0f}/s",
-            "< 1,000 ms",
+            f"< 1,000 ms ({t_price / 1.0:.2f}x of it)",
         )
     )
     rows.append(
