@@ -32,6 +32,7 @@ from reports.cost.catalogue import load_catalogue  # noqa: E402
 from reports.cost.estimate import Assembly, estimate  # noqa: E402
 from reports.cost.model import Comparison  # noqa: E402
 from reports.cost.report import build_report  # noqa: E402
+from reports.cost.resources import declared_usage  # noqa: E402
 from reports.cost.usage import load_usage  # noqa: E402
 
 ENVS = ("dev", "staging", "production")
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    catalogue, profile = load_catalogue(), load_usage()
+    catalogue, profile = load_catalogue(), load_usage(None, declared_usage())
     rows: list[tuple[str, str, str, str]] = []
 
     body = generate(args.resources)
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             f"generated template, {n:,} resources: price",
             f"{t_price * 1000:,.0f} ms",
             f"{n / t_price:,.0f}/s",
-            "< 1,000 ms",
+            f"< 1,000 ms ({t_price / 1.0:.2f}x of it)",
         )
     )
     rows.append(

@@ -27,11 +27,10 @@ from governance.template import InputError, load_inputs
 from reports.cost.catalogue import CatalogueError, load_catalogue
 from reports.cost.cost_explorer import Actuals, CostExplorerError, fetch_actuals, make_client
 from reports.cost.estimate import DEFAULT_REGION, Assembly, environment_of, estimate
-from reports.cost.free import FREE_TYPES
 from reports.cost.model import Comparison, Estimate
 from reports.cost.render import render_csv, render_html, render_json
 from reports.cost.report import build_report
-from reports.cost.resources import REGISTRY
+from reports.cost.resources import declared_usage
 from reports.cost.usage import UsageError, load_usage
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -185,8 +184,7 @@ def _run(args: argparse.Namespace) -> int:
     outputs = _outputs(args)
     pairs = _pairs(args)
     catalogue = load_catalogue(args.prices)
-    profile = load_usage(args.usage)
-    profile.validate({t: s.usage_keys for t, s in REGISTRY.items()}, FREE_TYPES)
+    profile = load_usage(args.usage, declared_usage())
     befores, afters = [], []
     for label, before, after in pairs:
         after_asm = _load(after, label or "")

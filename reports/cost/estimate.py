@@ -16,7 +16,7 @@ from governance.template import Resource, Template
 from reports.cost.catalogue import Catalogue
 from reports.cost.free import free_reason
 from reports.cost.model import Estimate, LineItem, Status
-from reports.cost.resources import REGISTRY, Context
+from reports.cost.resources import Context, all_pricers
 from reports.cost.resources.base import EnvironmentView, SideState
 from reports.cost.usage import UsageProfile
 
@@ -82,7 +82,7 @@ def display_name(res: Resource) -> str:
 
 
 def service_for(resource_type: str) -> str:
-    spec = REGISTRY.get(resource_type)
+    spec = all_pricers().get(resource_type)
     if spec is not None:
         return spec.service
     parts = resource_type.split("::")
@@ -109,7 +109,7 @@ def price_resource(
         service=service_for(res.type),
         status=Status.PRICED,
     )
-    spec = REGISTRY.get(res.type)
+    spec = all_pricers().get(res.type)
     if spec is None:
         reason = free_reason(res.type)
         if reason is not None:

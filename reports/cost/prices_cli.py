@@ -1,7 +1,11 @@
-"""``govern prices``: show the embedded price catalogue, or rebuild it from the Price List API.
+"""``govern prices``: show the embedded price catalogue, rebuild it from the Price List API, or
+list the usage keys the pricers declare.
 
     govern prices show [--region us-east-1] [--prices FILE] [--format text|json]
     govern prices refresh [--region R ...] [--key K ...] [-o build/prices.yaml]
+    govern prices usage [--type AWS::Lambda::Function] [--format text|markdown|json]
+
+``usage --format markdown`` is the page ``docs/usage.md``.
 
 ``refresh`` needs AWS credentials (``pricing:GetProducts``); without them it says so in one line
 and exits 2. The refreshed catalogue is written to ``-o`` (the embedded one is never
@@ -20,6 +24,8 @@ import yaml
 from reports.cost.catalogue import Catalogue, CatalogueError, Price, load_catalogue
 from reports.cost.pricing_api import PricingError, make_client, refresh_catalogue
 from reports.cost.render import quantity, unit_price
+from reports.cost.resources import all_pricers
+from reports.cost.usage_doc import render_json, render_markdown, render_text
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -42,9 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     refresh.add_argument("--key", action="append", help="only this price key (repeatable)")
     refresh.add_argument("-o", "--output", default="build/prices.yaml", help="where to write it")
     refresh.add_argument("--endpoint-url", help=argparse.SUPPRESS)
+    usage = sub.add_parser(
+        "usage", help="the usage keys each pricer declares (default, unit, description)"
+    )
+    usage.add_argument("--type", dest="resource_type", help="only this CloudFormation type")
+    usage.add_argument("--format", choices=("text", "markdown", "json"), default="text")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.prices_command == "usage":
+        return _usage(args)
     try:
         catalogue = load_catalogue(args.prices)
     except CatalogueError as exc:
@@ -158,4 +171,23 @@ def _refresh(catalogue: Catalogue, args: argparse.Namespace) -> int:
     )
     for region, key, why in result.missing:
         print(f"  not refreshed: {region} {key}: {why}")
+    return EXIT_OK
+
+
+def _usage(args: argparse.Namespace) -> int:
+    pricers = all_pricers()
+    rtype = args.resource_type
+    if rtype is not None and rtype not in pricers:
+        print(f"govern: {rtype} is not a priced resource type", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "markdown":
+        if rtype is not None:
+            print("govern: --format markdown writes the whole page; drop --type", file=sys.stderr)
+            return EXIT_USAGE
+        sys.stdout.write(render_markdown(pricers))
+    elif args.format == "json":
+        sys.stdout.write(render_json(pricers, rtype))
+    else:
+        text = render_text(pricers, rtype)
+        sys.stdout.write(text or f"{rtype} reads no usage keys\n")
     return EXIT_OK

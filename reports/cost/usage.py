@@ -1,10 +1,21 @@
-"""The usage profile: the workload the estimate assumes, and usage values per resource.
+"""Usage: the keys pricers declare, and the profile (YAML) that states the workload.
 
-A profile is YAML (``usage/default.yaml`` is the documented default; ``--usage FILE`` layers a
-file over it). It states the workload from one number, the peak transactions per minute, and a
-daily shape (the share of the peak rate in each hour), which give the month's transactions; each
-environment sees a stated share of them. Usage values per resource then follow from the
-transactions:
+**Declarations.** Each pricer declares, in its ``@prices(..., usage=(...))`` decorator, every
+usage key it reads about its type as a :class:`UsageKey`: name (units last, Infracost's
+convention), default, unit and a one-line description. That declaration is the one place a key
+and its default live; ``docs/usage.md`` is generated from it. A default is a number, a form that
+follows the workload (:func:`per_transaction`, :func:`kb_per_transaction`), or :func:`derived`
+when the pricer works the value out from the template unless the profile states it. Reading a
+key the resource's type does not declare raises :class:`UndeclaredUsageKey`.
+
+**The profile.** YAML (``usage/default.yaml``; ``--usage FILE`` layers a file over it). It states
+the workload from one number, the peak transactions per minute, and a daily shape (the share of
+the peak rate in each hour), which give the month's transactions; each environment sees a stated
+share of them. ``resources`` entries then set values for matching resources (``match`` globs over
+construct path, logical id and literal physical name, case-insensitive, ``-`` and ``_`` ignored;
+or an exact ``logical_id``; optionally only of one ``type``), later entries winning. An optional
+``defaults`` section replaces a declared default for every resource of a type (like Infracost's
+``resource_type_default_usage``). A value in the profile takes the declaration's forms:
 
 * a number: that quantity a month (``monthly_requests: 250000``);
 * ``{per_transaction: x}``: x per transaction of the resource's environment;
@@ -12,13 +23,13 @@ transactions:
 * optional ``months: m`` multiplies (data kept m months), ``split_by_type: true`` divides by the
   number of resources of the same type in the environment (traffic shared by several APIs).
 
-Values come from ``defaults`` (per CloudFormation type), then every matching entry of
-``resources`` in file order (``match`` globs over construct path, logical id and literal physical
-name, case-insensitive, ``-`` and ``_`` ignored; or an exact ``logical_id``), later entries winning.
+A key no pricer declares for the type, in any file, is refused with one sentence naming the file
+and the key (and the key that was probably meant).
 """
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 from collections.abc import Iterable, Mapping
@@ -29,8 +40,10 @@ from typing import Any
 import yaml
 
 from governance.template import Resource
+from reports.cost.free import FREE_TYPES
 
 DEFAULT_USAGE_PATH = Path(__file__).with_name("usage") / "default.yaml"
+KB_PER_GB = 1024.0 * 1024.0
 _NAME_PROPS = (
     "FunctionName",
     "TableName",
@@ -43,11 +56,136 @@ _NAME_PROPS = (
     "AlarmName",
     "DashboardName",
 )
-_VALUE_KEYS = {"per_transaction", "kb_per_transaction", "months", "split_by_type"}
+_FORM_KEYS = {"per_transaction", "kb_per_transaction", "months", "split_by_type"}
+_KEY_NAME = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class UsageError(Exception):
     """The usage profile is malformed; the message names the file and key."""
+
+
+class UndeclaredUsageKey(LookupError):
+    """A pricer read a usage key its type does not declare (a bug in the pricer)."""
+
+
+class UnsetUsageKey(LookupError):
+    """A pricer read a derived key that has no value without checking ``has()`` first."""
+
+
+# --- value forms and declarations --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PerTransaction:
+    """A quantity that follows the workload: ``amount`` per transaction (KB when ``kb``)."""
+
+    amount: float
+    kb: bool = False
+    months: float = 1.0
+    split_by_type: bool = False
+
+    def resolve(self, transactions: float, split_count: int) -> float:
+        value = self.amount * transactions
+        if self.kb:
+            value /= KB_PER_GB
+        value *= self.months
+        if self.split_by_type and split_count > 1:
+            value /= split_count
+        return value
+
+    def describe(self) -> str:
+        text = (
+            f"{self.amount:g} KB per transaction" if self.kb else f"{self.amount:g} per transaction"
+        )
+        if self.months != 1.0:
+            text += f", kept {self.months:g} months"
+        if self.split_by_type:
+            text += ", shared by the type's resources in the environment"
+        return text
+
+
+@dataclass(frozen=True)
+class Derived:
+    """No fixed default: unless the profile sets the key, the pricer works it out (``how``)."""
+
+    how: str
+
+
+Value = float | PerTransaction
+Default = float | PerTransaction | Derived
+
+
+def per_transaction(
+    amount: float, *, months: float = 1.0, split_by_type: bool = False
+) -> PerTransaction:
+    """A default of ``amount`` per transaction of the resource's environment."""
+    return PerTransaction(float(amount), False, float(months), split_by_type)
+
+
+def kb_per_transaction(
+    amount: float, *, months: float = 1.0, split_by_type: bool = False
+) -> PerTransaction:
+    """A default of ``amount`` KB per transaction, as GB (for keys ending in ``_gb``)."""
+    return PerTransaction(float(amount), True, float(months), split_by_type)
+
+
+def derived(how: str) -> Derived:
+    """No fixed default: the pricer derives the value (``how`` says from what) unless it is set."""
+    return Derived(how)
+
+
+@dataclass(frozen=True)
+class UsageKey:
+    """One usage value a pricer reads: its name, default, unit and a one-line description."""
+
+    name: str
+    default: Default
+    unit: str
+    description: str
+
+    def __post_init__(self) -> None:
+        if not _KEY_NAME.fullmatch(self.name):
+            raise ValueError(f"usage key {self.name!r} is not snake_case")
+        if isinstance(self.default, bool) or not isinstance(
+            self.default, (int, float, PerTransaction, Derived)
+        ):
+            raise ValueError(f"usage key {self.name}: default {self.default!r} is not a usage form")
+        if isinstance(self.default, int):
+            object.__setattr__(self, "default", float(self.default))
+        if not self.unit or not self.description or "\n" in self.description:
+            raise ValueError(f"usage key {self.name} needs a unit and a one-line description")
+
+    @property
+    def has_default(self) -> bool:
+        return not isinstance(self.default, Derived)
+
+    def describe_default(self) -> str:
+        if isinstance(self.default, Derived):
+            return f"derived: {self.default.how}"
+        if isinstance(self.default, PerTransaction):
+            return self.default.describe()
+        value = self.default
+        return f"{int(value):,}" if value == int(value) else f"{value:g}"
+
+
+#: Usage keys by CloudFormation type, then by key name.
+Declarations = Mapping[str, Mapping[str, UsageKey]]
+
+
+def declarations(by_type: Mapping[str, Iterable[UsageKey]]) -> dict[str, dict[str, UsageKey]]:
+    """Index declared keys by type and name; a key declared twice for one type is refused."""
+    out: dict[str, dict[str, UsageKey]] = {}
+    for rtype, keys in by_type.items():
+        table = out.setdefault(rtype, {})
+        for key in keys:
+            if key.name in table:
+                raise ValueError(f"{rtype} declares usage key {key.name} twice")
+            table[key.name] = key
+    return out
+
+
+# --- the workload ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -86,71 +224,78 @@ class Workload:
         return [h / total for h in self.hourly_shape]
 
 
+# --- one resource's usage ----------------------------------------------------------------------
+
+
 @dataclass
 class Usage:
-    """Usage values of one resource, resolved against its environment's transactions."""
+    """Usage values of one resource, resolved against its environment's transactions.
 
-    values: dict[str, Any]
-    explicit: set[str]
+    Every read names a key the resource's type declares; anything else raises
+    :class:`UndeclaredUsageKey`.
+    """
+
+    resource_type: str
+    declared: Mapping[str, UsageKey]
+    values: Mapping[str, Value]
+    explicit: frozenset[str]
     transactions: float
     split_count: int = 1
-    sources: dict[str, str] = field(default_factory=dict)
+
+    def _check(self, key: str) -> UsageKey:
+        found = self.declared.get(key)
+        if found is None:
+            raise UndeclaredUsageKey(_undeclared(self.resource_type, key, self.declared))
+        return found
 
     def has(self, key: str) -> bool:
+        """Whether the key has a value (a declared default counts; a derived key unset does not)."""
+        self._check(key)
         return key in self.values
 
     def is_explicit(self, key: str) -> bool:
         """Set for this resource (by a ``resources`` entry), not by its type's default."""
+        self._check(key)
         return key in self.explicit
 
-    def get(self, key: str, default: float = 0.0) -> float:
-        if key not in self.values:
-            return default
-        return resolve_value(self.values[key], key, self.transactions, self.split_count)
+    def get(self, key: str) -> float:
+        """The value of ``key`` for this resource this month."""
+        declared = self._check(key)
+        raw = self.values.get(key)
+        if raw is None:
+            how = declared.default.how if isinstance(declared.default, Derived) else ""
+            raise UnsetUsageKey(
+                f"{self.resource_type} usage key {key} has no value here (its default is derived:"
+                f" {how}); the pricer must check has() first"
+            )
+        if isinstance(raw, PerTransaction):
+            return raw.resolve(self.transactions, self.split_count)
+        return raw
 
-    def raw_split(self, key: str) -> bool:
+    def is_shared(self, key: str) -> bool:
         """Whether the value is shared among the environment's resources of the same type."""
+        self._check(key)
         raw = self.values.get(key)
-        return isinstance(raw, Mapping) and bool(raw.get("split_by_type"))
-
-    def text(self, key: str, default: str = "") -> str:
-        value = self.values.get(key, default)
-        return str(value)
-
-    def describe(self, key: str) -> str:
-        """How the value was stated, for the report ("1.0 per transaction")."""
-        raw = self.values.get(key)
-        if isinstance(raw, Mapping):
-            parts = []
-            if "per_transaction" in raw:
-                parts.append(f"{raw['per_transaction']:g} per transaction")
-            if "kb_per_transaction" in raw:
-                parts.append(f"{raw['kb_per_transaction']:g} KB per transaction")
-            if "months" in raw:
-                parts.append(f"kept {raw['months']:g} months")
-            if raw.get("split_by_type"):
-                parts.append(f"shared by {self.split_count}")
-            return ", ".join(parts)
-        return f"{raw}"
+        return isinstance(raw, PerTransaction) and raw.split_by_type
 
 
-def resolve_value(raw: Any, key: str, transactions: float, split_count: int = 1) -> float:
-    if isinstance(raw, bool):
-        return 1.0 if raw else 0.0
-    if isinstance(raw, (int, float)):
-        return float(raw)
-    if isinstance(raw, Mapping):
-        if "per_transaction" in raw:
-            value = float(raw["per_transaction"]) * transactions
-        elif "kb_per_transaction" in raw:
-            value = float(raw["kb_per_transaction"]) * transactions / (1024.0 * 1024.0)
-        else:
-            value = 0.0
-        value *= float(raw.get("months", 1))
-        if raw.get("split_by_type") and split_count > 1:
-            value /= split_count
-        return value
-    raise UsageError(f"usage value for {key} is not a number: {raw!r}")
+def _undeclared(rtype: str | None, key: str, declared: Iterable[str]) -> str:
+    """One sentence: ``rtype`` (or, with ``None``, any pricer) declares no ``key``; the near miss."""
+    names = sorted(declared)
+    close = difflib.get_close_matches(key, names, n=1)
+    if rtype is None:
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"no pricer declares usage key {key!r}{hint}"
+    if close:
+        hint = f"did you mean {close[0]!r}?"
+    elif names:
+        hint = f"its keys are {', '.join(names)}"
+    else:
+        hint = "its pricer reads no usage"
+    return f"{rtype} declares no usage key {key!r} ({hint})"
+
+
+# --- the profile -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -158,7 +303,7 @@ class _Rule:
     patterns: tuple[re.Pattern[str], ...]
     logical_id: str | None
     resource_type: str | None
-    values: dict[str, Any]
+    values: dict[str, Value]
     where: str
 
     def matches(self, resource: Resource, names: tuple[str, ...]) -> bool:
@@ -175,14 +320,14 @@ def _norm(text: str) -> str:
 
 @dataclass
 class UsageProfile:
-    """The workload and the usage rules, read from one or more YAML files."""
+    """The workload, the declared keys and the profile's values, read from YAML files."""
 
     workload: Workload
-    defaults: dict[str, dict[str, Any]]
+    declared: Declarations
+    overrides: dict[str, dict[str, Value]]
     rules: list[_Rule]
     files: list[str]
-    notes: list[str] = field(default_factory=list)
-    _cache: dict[tuple[str, tuple[str, ...]], tuple[dict[str, Any], frozenset[str]]] = field(
+    _cache: dict[tuple[str, tuple[str, ...]], tuple[dict[str, Value], frozenset[str]]] = field(
         default_factory=dict, repr=False
     )
     _transactions: dict[str, float] = field(default_factory=dict, repr=False)
@@ -195,59 +340,52 @@ class UsageProfile:
             )
         return found
 
+    def type_values(self, resource_type: str) -> dict[str, Value]:
+        """The declared defaults of a type, with the profile's ``defaults`` section over them."""
+        declared = self.declared.get(resource_type, {})
+        values: dict[str, Value] = {
+            name: key.default
+            for name, key in declared.items()
+            if not isinstance(key.default, Derived)
+        }
+        values.update(self.overrides.get(resource_type, {}))
+        return values
+
+    def for_type(self, resource_type: str, environment: str) -> Usage:
+        """The usage every resource of ``resource_type`` gets when no entry names it."""
+        return Usage(
+            resource_type=resource_type,
+            declared=self.declared.get(resource_type, {}),
+            values=self.type_values(resource_type),
+            explicit=frozenset(),
+            transactions=self.monthly_transactions(environment),
+        )
+
     def for_resource(self, resource: Resource, environment: str, split_count: int = 1) -> Usage:
         names = _names(resource)
         cache_key = (resource.type, names)
         hit = self._cache.get(cache_key)
+        declared = self.declared.get(resource.type, {})
         if hit is None:
-            values = dict(self.defaults.get(resource.type, {}))
+            values = self.type_values(resource.type)
             explicit: set[str] = set()
             for rule in self.rules:
                 if rule.matches(resource, names):
-                    values.update(rule.values)
-                    explicit.update(rule.values)
+                    # an entry without a type sets only the keys this type declares
+                    wanted = {k: v for k, v in rule.values.items() if k in declared}
+                    values.update(wanted)
+                    explicit.update(wanted)
             hit = (values, frozenset(explicit))
             self._cache[cache_key] = hit
-        values, explicit = hit
+        values, explicit_keys = hit
         return Usage(
+            resource_type=resource.type,
+            declared=declared,
             values=values,
-            explicit=set(explicit),
+            explicit=explicit_keys,
             transactions=self.monthly_transactions(environment),
             split_count=max(split_count, 1),
         )
-
-    def validate(self, known: Mapping[str, Iterable[str]], free_types: Iterable[str]) -> None:
-        """Every key must be one the type's pricer reads; free types take no usage."""
-        free = set(free_types)
-        for rtype, values in self.defaults.items():
-            self._check(rtype, values, known, free, f"defaults.{rtype}")
-        for rule in self.rules:
-            if rule.resource_type:
-                self._check(rule.resource_type, rule.values, known, free, rule.where)
-            else:
-                allowed = set().union(*(set(v) for v in known.values()))
-                bad = sorted(set(rule.values) - allowed)
-                if bad:
-                    raise UsageError(f"{rule.where}: unknown usage key {bad[0]!r}")
-
-    def _check(
-        self,
-        rtype: str,
-        values: Mapping[str, Any],
-        known: Mapping[str, Iterable[str]],
-        free: set[str],
-        where: str,
-    ) -> None:
-        if rtype in free:
-            raise UsageError(f"{where}: {rtype} is free and takes no usage values")
-        if rtype not in known:
-            raise UsageError(f"{where}: {rtype} is not a priced resource type")
-        allowed = set(known[rtype])
-        for key in values:
-            if key not in allowed:
-                raise UsageError(
-                    f"{where}: {rtype} has no usage key {key!r} (known: {', '.join(sorted(allowed))})"
-                )
 
 
 def _names(resource: Resource) -> tuple[str, ...]:
@@ -262,20 +400,21 @@ def _names(resource: Resource) -> tuple[str, ...]:
     return tuple(out)
 
 
-# --- loading ---------------------------------------------------------------------------------
+# --- loading -----------------------------------------------------------------------------------
 
 
-def load_usage(extra: str | Path | None = None) -> UsageProfile:
+def load_usage(extra: str | Path | None, declared: Declarations) -> UsageProfile:
     """The default profile, with ``extra`` (a user's usage file) layered over it."""
-    documents = [(str(DEFAULT_USAGE_PATH), _read(DEFAULT_USAGE_PATH))]
+    documents = [(str(DEFAULT_USAGE_PATH), read_profile(DEFAULT_USAGE_PATH))]
     if extra is not None:
-        documents.append((str(extra), _read(Path(extra))))
-    return build_profile(documents)
+        documents.append((str(extra), read_profile(Path(extra))))
+    return build_profile(documents, declared)
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_profile(path: Path) -> dict[str, Any]:
+    """One usage file as a mapping (``workload``, ``defaults``, ``resources``, ``version``)."""
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 (a safe loader)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
@@ -283,45 +422,82 @@ def _read(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: a usage profile is a mapping (workload, defaults, resources)")
+        raise UsageError(f"{path}: a usage profile is a mapping (workload, resources, defaults)")
     unknown = set(data) - {"workload", "defaults", "resources", "version"}
     if unknown:
         raise UsageError(f"{path}: unknown top-level key {sorted(unknown)[0]!r}")
     return data
 
 
-def build_profile(documents: list[tuple[str, dict[str, Any]]]) -> UsageProfile:
+def build_profile(
+    documents: list[tuple[str, dict[str, Any]]], declared: Declarations
+) -> UsageProfile:
+    """The profile of ``documents`` (name, mapping) in order, checked against ``declared``."""
     workload_raw: dict[str, Any] = {}
-    defaults: dict[str, dict[str, Any]] = {}
+    overrides: dict[str, dict[str, Value]] = {}
     rules: list[_Rule] = []
+    every_key = {name for keys in declared.values() for name in keys}
     for name, doc in documents:
         for key, value in (doc.get("workload") or {}).items():
             if key == "environment_share" and isinstance(value, Mapping):
                 workload_raw.setdefault(key, {}).update(value)
             else:
                 workload_raw[key] = value
-        for rtype, values in (doc.get("defaults") or {}).items():
+        defaults = doc.get("defaults") or {}
+        if not isinstance(defaults, Mapping):
+            raise UsageError(f"{name}: defaults must be a mapping of resource types")
+        for rtype, values in defaults.items():
+            where = f"{name}: defaults.{rtype}"
             if not isinstance(values, Mapping):
-                raise UsageError(f"{name}: defaults.{rtype} must be a mapping")
-            _check_values(values, f"{name}: defaults.{rtype}")
-            defaults.setdefault(rtype, {}).update(values)
-        for i, entry in enumerate(doc.get("resources") or []):
-            rules.append(_rule(entry, f"{name}: resources[{i}]"))
+                raise UsageError(f"{where} must be a mapping")
+            _check_type(rtype, where, declared)
+            _check_keys(values, declared[rtype], rtype, where)
+            overrides.setdefault(rtype, {}).update(_values(values, where))
+        entries = doc.get("resources") or []
+        if not isinstance(entries, list):
+            raise UsageError(f"{name}: resources must be a list of entries")
+        for i, entry in enumerate(entries):
+            rules.append(_rule(entry, f"{name}: resources[{i}]", declared, every_key))
     return UsageProfile(
         workload=_workload(workload_raw, documents[-1][0]),
-        defaults=defaults,
+        declared=declared,
+        overrides=overrides,
         rules=rules,
         files=[n for n, _ in documents],
     )
 
 
-def _rule(entry: Any, where: str) -> _Rule:
+def _check_type(rtype: Any, where: str, declared: Declarations) -> None:
+    if rtype in FREE_TYPES:
+        raise UsageError(f"{where}: {rtype} is free and takes no usage values")
+    if rtype not in declared:
+        close = difflib.get_close_matches(str(rtype), list(declared), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"{where}: {rtype} is not a priced resource type{hint}")
+
+
+def _check_keys(
+    values: Mapping[str, Any],
+    allowed: Mapping[str, UsageKey] | set[str],
+    rtype: str | None,
+    where: str,
+) -> None:
+    for key in values:
+        if key not in allowed:
+            raise UsageError(f"{where}: {_undeclared(rtype, str(key), allowed)}")
+
+
+def _rule(entry: Any, where: str, declared: Declarations, every_key: set[str]) -> _Rule:
     if not isinstance(entry, Mapping):
         raise UsageError(f"{where} must be a mapping with match/logical_id and usage")
+    unknown = set(entry) - {"match", "logical_id", "type", "usage"}
+    if unknown:
+        raise UsageError(
+            f"{where}: unknown field {sorted(unknown)[0]!r} (match, logical_id, type, usage)"
+        )
     values = entry.get("usage")
     if not isinstance(values, Mapping) or not values:
         raise UsageError(f"{where}.usage must be a non-empty mapping")
-    _check_values(values, f"{where}.usage")
     match = entry.get("match")
     logical_id = entry.get("logical_id")
     if match is None and logical_id is None:
@@ -333,50 +509,78 @@ def _rule(entry: Any, where: str) -> _Rule:
             raise UsageError(f"{where}.match must be a glob or a list of globs")
         patterns = [re.compile(fnmatch.translate(_norm(g)), re.S) for g in globs]
     rtype = entry.get("type")
-    if rtype is not None and not isinstance(rtype, str):
-        raise UsageError(f"{where}.type must be a CloudFormation type name")
-    return _Rule(tuple(patterns), logical_id, rtype, dict(values), where)
+    if rtype is not None:
+        if not isinstance(rtype, str):
+            raise UsageError(f"{where}.type must be a CloudFormation type name")
+        _check_type(rtype, where, declared)
+        _check_keys(values, declared[rtype], rtype, f"{where}.usage")
+    else:
+        _check_keys(values, every_key, None, f"{where}.usage")
+    return _Rule(tuple(patterns), logical_id, rtype, _values(values, f"{where}.usage"), where)
 
 
-def _check_values(values: Mapping[str, Any], where: str) -> None:
-    for key, raw in values.items():
-        if isinstance(raw, (bool, int, float, str)):
-            continue
-        if isinstance(raw, Mapping):
-            bad = set(raw) - _VALUE_KEYS
-            if bad:
-                raise UsageError(f"{where}.{key}: unknown form key {sorted(bad)[0]!r}")
-            if "per_transaction" not in raw and "kb_per_transaction" not in raw:
-                raise UsageError(f"{where}.{key}: needs per_transaction or kb_per_transaction")
-            for k in ("per_transaction", "kb_per_transaction", "months"):
-                if k in raw and (
-                    isinstance(raw[k], bool) or not isinstance(raw[k], (int, float)) or raw[k] < 0
-                ):
-                    raise UsageError(f"{where}.{key}.{k} must be a number >= 0")
-            continue
-        raise UsageError(f"{where}.{key} must be a number or a per-transaction mapping")
+def _values(values: Mapping[str, Any], where: str) -> dict[str, Value]:
+    return {str(key): _value(raw, f"{where}.{key}") for key, raw in values.items()}
+
+
+def _number(raw: Any) -> bool:
+    return isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw >= 0
+
+
+def _value(raw: Any, where: str) -> Value:
+    if isinstance(raw, bool):  # a flag (additional_copy: true)
+        return 1.0 if raw else 0.0
+    if _number(raw):
+        return float(raw)
+    if isinstance(raw, Mapping):
+        bad = set(raw) - _FORM_KEYS
+        if bad:
+            raise UsageError(f"{where}: unknown form key {sorted(bad)[0]!r}")
+        forms = [k for k in ("per_transaction", "kb_per_transaction") if k in raw]
+        if len(forms) != 1:
+            raise UsageError(f"{where}: needs per_transaction or kb_per_transaction (one of them)")
+        for k in (*forms, "months"):
+            if k in raw and not _number(raw[k]):
+                raise UsageError(f"{where}.{k} must be a number >= 0")
+        split = raw.get("split_by_type", False)
+        if not isinstance(split, bool):
+            raise UsageError(f"{where}.split_by_type must be true or false")
+        return PerTransaction(
+            float(raw[forms[0]]),
+            forms[0] == "kb_per_transaction",
+            float(raw.get("months", 1)),
+            split,
+        )
+    raise UsageError(f"{where} must be a number >= 0 or a per-transaction mapping; got {raw!r}")
 
 
 def _workload(raw: Mapping[str, Any], where: str) -> Workload:
     def number(key: str, default: float | None = None) -> float:
         value = raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if not _number(value):
             raise UsageError(f"{where}: workload.{key} must be a number >= 0; got {value!r}")
         return float(value)
 
+    unknown = set(raw) - {
+        "peak_transactions_per_minute",
+        "hourly_shape",
+        "days_per_month",
+        "environment_share",
+        "default_environment_share",
+    }
+    if unknown:
+        raise UsageError(f"{where}: unknown workload key {sorted(unknown)[0]!r}")
     shape = raw.get("hourly_shape")
     if (
         not isinstance(shape, list)
         or len(shape) != 24
-        or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in shape
-        )
+        or not all(_number(v) for v in shape)
         or max(shape) <= 0
     ):
         raise UsageError(f"{where}: workload.hourly_shape must be 24 numbers >= 0 (1.0 = peak)")
     shares = raw.get("environment_share") or {}
-    if not isinstance(shares, Mapping):
-        raise UsageError(f"{where}: workload.environment_share must be a mapping")
+    if not isinstance(shares, Mapping) or not all(_number(v) for v in shares.values()):
+        raise UsageError(f"{where}: workload.environment_share must map environments to numbers")
     return Workload(
         peak_transactions_per_minute=number("peak_transactions_per_minute"),
         hourly_shape=tuple(float(v) for v in shape),

@@ -125,7 +125,7 @@ def test_csv_has_one_row_per_component(tmp_path: Path, capsys: pytest.CaptureFix
         (["--after", "{missing}"], "no such file or directory"),
         (["--after", "{a}", "--cost-explorer"], "govern: --cost-explorer needs --since YYYY-MM-DD"),
         (["--after", "{a}", "-o", "{tmp}/report.txt"], "cannot tell the format from the suffix"),
-        (["--after", "{a}", "--usage", "{bad_usage}"], "unknown usage key 'bogus'"),
+        (["--after", "{a}", "--usage", "{bad_usage}"], "no pricer declares usage key 'bogus'"),
         (["--after", "{a}", "--prices", "{missing}"], "cannot read"),
         (
             ["--pair", "env=dev,after={a}", "--pair", "env=dev,after={a}"],

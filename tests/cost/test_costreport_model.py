@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import pkgutil
 from pathlib import Path
 
 import pytest
 import yaml
 from costreport_helpers import item, price_body, profile_with
 
+import reports.cost.resources as package
 from reports.cost.catalogue import CatalogueError, load_catalogue
 from reports.cost.estimate import Assembly, estimate
 from reports.cost.free import FREE_TYPES, free_reason
 from reports.cost.model import Comparison, Status
-from reports.cost.resources import REGISTRY
+from reports.cost.resources import all_pricers, declared_usage
 from reports.cost.usage import UsageError, build_profile, load_usage
 
 DAYS = 730 / 24
@@ -51,7 +53,7 @@ def test_missing_price_marks_the_line_partial() -> None:
 
 
 def test_free_types_and_priced_types_do_not_overlap() -> None:
-    assert set(FREE_TYPES) & set(REGISTRY) == set()
+    assert set(FREE_TYPES) & set(all_pricers()) == set()
     assert free_reason("Custom::AnythingAtAll")
     assert free_reason("AWS::Foo::Bar") is None
 
@@ -181,7 +183,7 @@ def test_glacier_minimum_duration_is_charged() -> None:
 
 
 def test_workload_from_one_number() -> None:
-    profile = load_usage()
+    profile = load_usage(None, declared_usage())
     w = profile.workload
     assert w.peak_transactions_per_minute == 10_000
     assert sum(w.hourly_shape) == pytest.approx(13.06)
@@ -249,17 +251,42 @@ def test_usage_rules_match_paths_and_names_case_insensitively() -> None:
     [
         (
             {"defaults": {"AWS::Lambda::Function": {"monthly_requestz": 1}}},
-            "no usage key 'monthly_requestz'",
+            "test-usage: defaults.AWS::Lambda::Function: AWS::Lambda::Function declares no usage"
+            " key 'monthly_requestz' (did you mean 'monthly_requests'?)",
         ),
-        ({"defaults": {"AWS::IAM::Role": {"x": 1}}}, "is free and takes no usage"),
-        ({"defaults": {"AWS::Foo::Bar": {"x": 1}}}, "not a priced resource type"),
-        ({"resources": [{"match": "*", "usage": {"bogus": 1}}]}, "unknown usage key 'bogus'"),
+        (
+            {"resources": [{"match": "*", "type": "AWS::SQS::Queue", "usage": {"qqq": 1}}]},
+            "test-usage: resources[0].usage: AWS::SQS::Queue declares no usage key 'qqq' (its keys"
+            " are esm_pollers, long_poll_seconds, monthly_requests, request_size_kb)",
+        ),
+        (
+            {"defaults": {"AWS::IAM::Role": {"x": 1}}},
+            "test-usage: defaults.AWS::IAM::Role: AWS::IAM::Role is free and takes no usage values",
+        ),
+        (
+            {"defaults": {"AWS::Foo::Bar": {"x": 1}}},
+            "test-usage: defaults.AWS::Foo::Bar: AWS::Foo::Bar is not a priced resource type",
+        ),
+        (
+            {"resources": [{"match": "*", "usage": {"bogus": 1}}]},
+            "test-usage: resources[0].usage: no pricer declares usage key 'bogus'",
+        ),
+        (
+            {"resources": [{"match": "*", "usage": {"log_kb_per_requests": 1}}]},
+            "test-usage: resources[0].usage: no pricer declares usage key 'log_kb_per_requests'"
+            " (did you mean 'log_kb_per_request'?)",
+        ),
+        (
+            {"resources": [{"logical_id": "A", "usage": {"storage_gb": "lots"}}]},
+            "test-usage: resources[0].usage.storage_gb must be a number >= 0 or a per-transaction"
+            " mapping; got 'lots'",
+        ),
     ],
 )
-def test_usage_validation_names_the_key(doc: dict, message: str) -> None:
-    profile = profile_with(doc)
-    with pytest.raises(UsageError, match=message):
-        profile.validate({t: s.usage_keys for t, s in REGISTRY.items()}, FREE_TYPES)
+def test_usage_validation_names_the_file_and_key(doc: dict, message: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        profile_with(doc)
+    assert str(raised.value) == message
 
 
 @pytest.mark.parametrize(
@@ -278,11 +305,12 @@ def test_malformed_usage_profiles(tmp_path: Path, doc: dict, message: str | None
     path = tmp_path / "usage.yaml"
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(UsageError, match=message or "unknown top-level key"):
-        load_usage(path)
+        load_usage(path, declared_usage())
 
 
 def test_the_default_profile_is_valid() -> None:
-    load_usage().validate({t: s.usage_keys for t, s in REGISTRY.items()}, FREE_TYPES)
+    profile = load_usage(None, declared_usage())  # checks every key against the declarations
+    assert profile.rules and profile.overrides == {}
 
 
 # --- regions and the catalogue ---------------------------------------------------------------
@@ -359,7 +387,8 @@ def _side(memory: int, arch: str, nats: int) -> list[Assembly]:
 
 def test_comparison_names_the_drivers() -> None:
     profile = build_profile(
-        [("d", yaml.safe_load(Path("reports/cost/usage/default.yaml").read_text()))]
+        [("d", yaml.safe_load(Path("reports/cost/usage/default.yaml").read_text()))],
+        declared_usage(),
     )
     catalogue = load_catalogue()
     before = estimate(
@@ -380,3 +409,12 @@ def test_comparison_names_the_drivers() -> None:
     assert [d.saving for d in comparison.drivers()] == sorted(
         (d.saving for d in comparison.drivers()), reverse=True
     )
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+
+def test_pricers_are_discovered_from_every_module_of_the_package() -> None:
+    modules = {spec.func.__module__ for spec in all_pricers().values()}
+    expected = {f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)}
+    assert modules == expected - {f"{package.__name__}.base"}

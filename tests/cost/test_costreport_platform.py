@@ -17,7 +17,7 @@ from reports.cost.estimate import Assembly, estimate
 from reports.cost.free import is_free
 from reports.cost.model import Comparison, Status
 from reports.cost.report import organisation_fees
-from reports.cost.resources import REGISTRY
+from reports.cost.resources import all_pricers, declared_usage
 from reports.cost.usage import load_usage
 
 ENVIRONMENTS = ("dev", "staging", "production")
@@ -32,7 +32,7 @@ def _side(synth: Callable[..., Path], profile: str | None) -> list[Assembly]:
 
 @pytest.fixture(scope="module")
 def comparison(synth_platform: Callable[..., Path]) -> Comparison:
-    catalogue, profile = load_catalogue(), load_usage()
+    catalogue, profile = load_catalogue(), load_usage(None, declared_usage())
     before = estimate(
         _side(synth_platform, "legacy"), label="before", catalogue=catalogue, profile=profile
     )
@@ -44,7 +44,7 @@ def comparison(synth_platform: Callable[..., Path]) -> Comparison:
 
 def test_every_synthesized_type_is_priced_or_listed_free(comparison: Comparison) -> None:
     types = {i.resource_type for side in (comparison.before, comparison.after) for i in side.items}
-    unknown = sorted(t for t in types if t not in REGISTRY and not is_free(t))
+    unknown = sorted(t for t in types if t not in all_pricers() and not is_free(t))
     assert unknown == []
 
 

@@ -8,21 +8,29 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
+from reports.cost.traffic import api_requests
+from reports.cost.usage import UsageKey, per_transaction
 
 _CACHE_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 
 
-def api_requests(api: Resource, ctx: Context) -> float:
-    """Monthly requests of a REST API, from its usage (shared when several APIs exist)."""
-    usage = ctx.usage if api is ctx.resource else ctx.usage_of(api)
-    return usage.get("monthly_requests")
-
-
-@prices("AWS::ApiGateway::RestApi", service="Amazon API Gateway", usage=("monthly_requests",))
+@prices(
+    "AWS::ApiGateway::RestApi",
+    service="Amazon API Gateway",
+    usage=(
+        UsageKey(
+            "monthly_requests",
+            per_transaction(1, split_by_type=True),
+            "requests",
+            "requests a month: every transaction is one webhook request, and the environment's"
+            " REST APIs share them",
+        ),
+    ),
+)
 def rest_api(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     requests = api_requests(res, ctx)
     share = ctx.environment.count(res.type)
-    if share > 1 and ctx.usage.raw_split("monthly_requests"):
+    if share > 1 and ctx.usage.is_shared("monthly_requests"):
         ctx.note(f"the environment's API traffic is shared by its {share} REST APIs")
     yield from ctx.charge("Requests", "apigateway.rest.requests", requests)
 
@@ -30,7 +38,21 @@ def rest_api(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 @prices(
     "AWS::ApiGateway::Stage",
     service="Amazon API Gateway",
-    usage=("access_log_kb_per_request", "xray_sampling_rate"),
+    usage=(
+        UsageKey(
+            "access_log_kb_per_request",
+            0.5,
+            "KB",
+            "access-log record of one request, ingested by the log group the stage writes to",
+        ),
+        UsageKey(
+            "xray_sampling_rate",
+            0.05,
+            "share",
+            "share of requests traced when tracing is on (X-Ray's default rule: one a second,"
+            " then 5 %)",
+        ),
+    ),
 )
 def rest_stage(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     charged = False
@@ -46,7 +68,7 @@ def rest_stage(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     if ctx.flag(res.prop("TracingEnabled"), False, "TracingEnabled"):
         api = ctx.target(res.prop("RestApiId"))
         requests = api_requests(api, ctx) if api is not None else 0.0
-        rate = ctx.usage.get("xray_sampling_rate", 0.05)
+        rate = ctx.usage.get("xray_sampling_rate")
         yield from ctx.charge(
             "X-Ray traces recorded",
             "xray.traces_recorded",
@@ -61,7 +83,16 @@ def rest_stage(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 @prices(
     "AWS::ApiGatewayV2::Api",
     service="Amazon API Gateway",
-    usage=("monthly_requests", "monthly_messages", "monthly_connection_minutes"),
+    usage=(
+        UsageKey("monthly_requests", 1_000_000, "requests", "requests a month of an HTTP API"),
+        UsageKey("monthly_messages", 0, "messages", "messages a month of a WebSocket API"),
+        UsageKey(
+            "monthly_connection_minutes",
+            0,
+            "minutes",
+            "connection minutes a month of a WebSocket API",
+        ),
+    ),
 )
 def http_api(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     protocol = ctx.text(res.prop("ProtocolType"), "HTTP", "ProtocolType")

@@ -1,19 +1,26 @@
 """What a pricer is, and the context it prices one resource in.
 
-A pricer is one small function per CloudFormation type, registered with :func:`prices`::
+A pricer is one small function per CloudFormation type, registered with :func:`prices` together
+with every usage key it reads about that type (name, default, unit, one-line description)::
 
-    @prices("AWS::SQS::Queue", service="Amazon Simple Queue Service", usage=("monthly_requests",))
+    @prices(
+        "AWS::SQS::Queue",
+        service="Amazon Simple Queue Service",
+        usage=(UsageKey("monthly_requests", 100_000, "requests", "API requests a month"),),
+    )
     def sqs_queue(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         yield from ctx.charge("Requests", "sqs.standard", ctx.usage.get("monthly_requests"))
 
-It reads quantities from the template (``res``) and the usage profile (``ctx.usage``), prices
-them through ``ctx.charge`` (which looks the price up for the resource's region, splits volume
-tiers against what the account already used, and marks missing prices), and records what it
-read as ``ctx.attr(...)`` so before/after differences can be named.
+It reads quantities from the template (``res``) and its declared usage keys (``ctx.usage``;
+another resource's through ``ctx.usage_of``), prices them through ``ctx.charge`` (which looks the
+price up for the resource's region, splits volume tiers against what the account already used,
+and marks missing prices), and records what it read as ``ctx.attr(...)`` so before/after
+differences can be named.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from governance.intrinsics import Unresolved, as_bool, as_int, as_str, ref_target
 from governance.template import Resource, Template
 from reports.cost.model import CostComponent
+from reports.cost.usage import UsageKey, declarations
 
 if TYPE_CHECKING:
     from reports.cost.catalogue import Catalogue
@@ -36,21 +44,27 @@ class PricerSpec:
     resource_type: str
     func: Pricer
     service: str
-    usage_keys: tuple[str, ...]
+    usage: tuple[UsageKey, ...]
+
+    @property
+    def usage_keys(self) -> tuple[str, ...]:
+        return tuple(k.name for k in self.usage)
 
 
-REGISTRY: dict[str, PricerSpec] = {}
+#: Filled by :func:`prices`; read it through :func:`reports.cost.resources.all_pricers`.
+_REGISTRY: dict[str, PricerSpec] = {}
 
 
 def prices(
-    resource_type: str, *, service: str, usage: tuple[str, ...] = ()
+    resource_type: str, *, service: str, usage: tuple[UsageKey, ...] = ()
 ) -> Callable[[Pricer], Pricer]:
-    """Register ``func`` as the pricer of ``resource_type``."""
+    """Register ``func`` as the pricer of ``resource_type``, reading the ``usage`` keys declared."""
+    declarations({resource_type: usage})  # refuses a key declared twice
 
     def decorate(func: Pricer) -> Pricer:
-        if resource_type in REGISTRY:
+        if resource_type in _REGISTRY:
             raise ValueError(f"{resource_type} already has a pricer")
-        REGISTRY[resource_type] = PricerSpec(resource_type, func, service, tuple(usage))
+        _REGISTRY[resource_type] = PricerSpec(resource_type, func, service, tuple(usage))
         return func
 
     return decorate
@@ -198,7 +212,7 @@ class Context:
         ]
 
     def _spec_service(self) -> str:
-        spec = REGISTRY.get(self.resource.type)
+        spec = _REGISTRY.get(self.resource.type)
         return spec.service if spec else "unknown"
 
     # -- reading the template ---------------------------------------------------------------
@@ -241,6 +255,11 @@ class Context:
             other, self.environment.name, self.environment.count(other.type)
         )
 
+    def usage_of_type(self, resource_type: str) -> Usage:
+        """The usage any resource of ``resource_type`` gets in this environment when no
+        ``resources`` entry names it (e.g. the log group Lambda creates itself)."""
+        return self.profile.for_type(resource_type, self.environment.name)
+
 
 def refs_in(value: Any) -> set[str]:
     """Every logical id referenced (``Ref``/``GetAtt``/``${X}`` in ``Fn::Sub``) inside ``value``."""
@@ -254,8 +273,6 @@ def refs_in(value: Any) -> set[str]:
                 out.add(target)
                 continue
             if len(node) == 1 and "Fn::Sub" in node:
-                import re
-
                 arg = node["Fn::Sub"]
                 text = arg if isinstance(arg, str) else (arg[0] if isinstance(arg, list) else "")
                 if isinstance(text, str):

@@ -10,8 +10,21 @@ from typing import Any
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
+from reports.cost.usage import UsageKey, derived
 
 DETAILED_MONITORING_METRICS = 7
+ROOT_VOLUME_GB = UsageKey(
+    "root_volume_gb",
+    8,
+    "GB",
+    "root volume (gp3) assumed for the AMI when the template maps no block device",
+)
+CPU_CREDIT_HOURS = UsageKey(
+    "monthly_cpu_credit_hours",
+    0,
+    "vCPU-hours",
+    "surplus CPU credits a month of burstable (t) instances in unlimited mode",
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,7 @@ def volume_components(
 
 
 def _root_volume(ctx: Context) -> list[Volume]:
-    size = ctx.usage.get("root_volume_gb", 8)
+    size = ctx.usage.get("root_volume_gb")
     ctx.note(f"no block device mapping: the AMI's root volume is assumed {size:g} GB gp3")
     return [Volume(size, "gp3")]
 
@@ -82,7 +95,11 @@ def _root_volume(ctx: Context) -> list[Volume]:
 @prices(
     "AWS::EC2::Instance",
     service="Amazon Elastic Compute Cloud - Compute",
-    usage=("monthly_hours", "root_volume_gb", "monthly_cpu_credit_hours"),
+    usage=(
+        UsageKey("monthly_hours", 730, "hours", "hours a month the instance runs"),
+        ROOT_VOLUME_GB,
+        CPU_CREDIT_HOURS,
+    ),
 )
 def ec2_instance(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     data = _launch_template_data(res.prop("LaunchTemplate"), ctx)
@@ -95,7 +112,7 @@ def ec2_instance(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     ctx.attr("instance type", itype)
     if nat:
         ctx.attr("NAT", f"instance ({itype})")
-    hours = ctx.usage.get("monthly_hours", ctx.hours)
+    hours = ctx.usage.get("monthly_hours")
     yield from ctx.charge(
         f"Instance hours ({itype})", f"ec2.instance.{itype}", hours, usage_based=False
     )
@@ -120,7 +137,16 @@ def ec2_instance(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 @prices(
     "AWS::AutoScaling::AutoScalingGroup",
     service="Amazon Elastic Compute Cloud - Compute",
-    usage=("average_instances", "root_volume_gb", "monthly_cpu_credit_hours"),
+    usage=(
+        UsageKey(
+            "average_instances",
+            derived("the group's DesiredCapacity, else its MinSize"),
+            "instances",
+            "instances running on average all month",
+        ),
+        ROOT_VOLUME_GB,
+        CPU_CREDIT_HOURS,
+    ),
 )
 def autoscaling_group(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     ref = res.prop("LaunchTemplate") or res.prop(
@@ -139,7 +165,7 @@ def autoscaling_group(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     minimum = ctx.number(res.prop("MinSize"), 0, "MinSize")
     maximum = ctx.number(res.prop("MaxSize"), minimum, "MaxSize")
     desired = res.prop("DesiredCapacity")
-    if ctx.usage.is_explicit("average_instances"):
+    if ctx.usage.has("average_instances"):
         count = ctx.usage.get("average_instances")
         basis = "usage profile"
     elif desired is not None:
@@ -232,7 +258,14 @@ def spot_split(strategy: list[tuple[str, float, float]], tasks: float) -> tuple[
 @prices(
     "AWS::ECS::Service",
     service="Amazon Elastic Container Service",
-    usage=("average_tasks",),
+    usage=(
+        UsageKey(
+            "average_tasks",
+            derived("the service's DesiredCount, else its scalable target's MinCapacity, else 1"),
+            "tasks",
+            "Fargate tasks running on average all month",
+        ),
+    ),
 )
 def ecs_service(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     launch = ctx.text(res.prop("LaunchType"), "FARGATE", "LaunchType")
@@ -244,7 +277,7 @@ def ecs_service(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     memory_mb = ctx.number(task.prop("Memory") if task else None, 512, "Memory")
     arch_raw = task.prop("RuntimePlatform", "CpuArchitecture") if task else None
     arch = "arm64" if ctx.text(arch_raw, "X86_64", "CpuArchitecture") == "ARM64" else "x86_64"
-    if ctx.usage.is_explicit("average_tasks"):
+    if ctx.usage.has("average_tasks"):
         tasks = ctx.usage.get("average_tasks")
     elif res.prop("DesiredCount") is not None:
         tasks = ctx.number(res.prop("DesiredCount"), 1, "DesiredCount")

@@ -8,12 +8,21 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
+from reports.cost.usage import UsageKey
 
 
 @prices(
     "AWS::RDS::DBCluster",
     service="Amazon Relational Database Service",
-    usage=("storage_gb", "monthly_io_requests", "backup_storage_gb"),
+    usage=(
+        UsageKey("storage_gb", 20, "GB", "data stored in the cluster volume"),
+        UsageKey(
+            "monthly_io_requests", 10_000_000, "requests", "I/O requests a month (Aurora Standard)"
+        ),
+        UsageKey(
+            "backup_storage_gb", 0, "GB", "backup storage billed beyond the cluster's free share"
+        ),
+    ),
 )
 def db_cluster(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     engine = ctx.text(res.prop("Engine"), "aurora-postgresql", "Engine")
@@ -35,7 +44,16 @@ def db_cluster(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 @prices(
     "AWS::RDS::DBInstance",
     service="Amazon Relational Database Service",
-    usage=("average_acu", "monthly_hours"),
+    usage=(
+        UsageKey(
+            "average_acu",
+            0.5,
+            "ACU",
+            "average Serverless v2 capacity; unless set for the instance, the cluster's"
+            " MinCapacity when it states one",
+        ),
+        UsageKey("monthly_hours", 730, "hours", "hours a month the instance runs"),
+    ),
 )
 def db_instance(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     cluster = ctx.target(res.prop("DBClusterIdentifier"))
@@ -43,7 +61,7 @@ def db_instance(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     engine = ctx.text(engine_raw, "unknown", "Engine")
     klass = ctx.text(res.prop("DBInstanceClass"), "unknown", "DBInstanceClass")
     ctx.attr("instance class", klass)
-    hours = ctx.usage.get("monthly_hours", ctx.hours)
+    hours = ctx.usage.get("monthly_hours")
     if klass == "db.serverless":
         acu = ctx.usage.get("average_acu")
         if not ctx.usage.is_explicit("average_acu") and cluster is not None:

@@ -10,14 +10,37 @@ from typing import Any
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
+from reports.cost.usage import UsageKey, derived
 
+#: Keys of tables and global tables alike.
 USAGE = (
-    "monthly_write_request_units",
-    "monthly_read_request_units",
-    "storage_gb",
-    "pitr_backup_storage_gb",
-    "on_demand_backup_storage_gb",
+    UsageKey(
+        "monthly_write_request_units",
+        100_000,
+        "WRU",
+        "write request units a month (one per 1 KB written); capacity follows them when"
+        " provisioned",
+    ),
+    UsageKey(
+        "monthly_read_request_units",
+        500_000,
+        "RRU",
+        "read request units a month (one per strongly consistent 4 KB read)",
+    ),
+    UsageKey("storage_gb", 1, "GB", "data stored in the table"),
+    UsageKey(
+        "pitr_backup_storage_gb",
+        derived("the table's storage_gb"),
+        "GB",
+        "point-in-time recovery storage, when recovery is on",
+    ),
+    UsageKey("on_demand_backup_storage_gb", 0, "GB", "on-demand backups held"),
+)
+STREAMS_READS = UsageKey(
     "monthly_streams_read_request_units",
+    0,
+    "RRU",
+    "stream read request units a month by readers other than Lambda triggers (those are free)",
 )
 
 
@@ -79,7 +102,7 @@ def _capacity(
     return avg, f"{low:,.0f}–{high:,.0f} auto-scaled at {goal:g}%"
 
 
-@prices("AWS::DynamoDB::Table", service="Amazon DynamoDB", usage=USAGE)
+@prices("AWS::DynamoDB::Table", service="Amazon DynamoDB", usage=(*USAGE, STREAMS_READS))
 def dynamodb_table(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     mode = ctx.text(res.prop("BillingMode"), "PROVISIONED", "BillingMode")
     indexes = res.prop("GlobalSecondaryIndexes") or []

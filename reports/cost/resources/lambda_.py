@@ -3,22 +3,19 @@ and provisioned concurrency on versions and aliases."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, fmt_mb, prices, refs_in
 from reports.cost.resources.logs import log_storage_components
+from reports.cost.traffic import invocations, is_deploy_time_handler
+from reports.cost.usage import UsageKey, derived
 
-#: Construct-path segments and logical-id stems of the handlers CDK adds for deploy-time work
-#: (log retention, bucket notifications, AwsCustomResource, CustomResourceProvider handlers).
-_CDK_HANDLER = re.compile(
-    r"(?:Custom::[A-Za-z0-9]+CustomResourceProvider|LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"
-    r"|BucketNotificationsHandler050a0587b7544547bf325f094a3db834|AWS679f53fac002430cb0da5b7982bd2287"
-    r"|Custom[A-Za-z0-9]+CustomResourceProviderHandler)"
+#: Hours a month provisioned concurrency is on (versions and aliases).
+PROVISIONED_HOURS = UsageKey(
+    "monthly_provisioned_hours", 730, "hours", "hours a month the provisioned concurrency is on"
 )
-_DEFAULT_BATCH = {"sqs": 10, "kinesis": 100, "dynamodb": 100}
 
 
 def architecture(res: Resource, ctx: Context) -> str:
@@ -27,44 +24,6 @@ def architecture(res: Resource, ctx: Context) -> str:
         arch = ctx.text(archs[0], "x86_64", "Architectures")
         return "arm64" if arch == "arm64" else "x86_64"
     return "x86_64"
-
-
-def is_deploy_time_handler(fn: Resource) -> bool:
-    """A function that only runs while CloudFormation deploys (it backs a custom resource)."""
-    if any(str(k).startswith("aws:cdk:is-custom-resource-handler") for k in fn.metadata):
-        return True
-    if _CDK_HANDLER.search(fn.construct_path or fn.logical_id):
-        return True
-    for other in fn.template.referrers(fn.logical_id):
-        if other.type.startswith("Custom::") or other.type == "AWS::CloudFormation::CustomResource":
-            return True
-    return False
-
-
-def batch_size(fn: Resource, ctx: Context) -> float | None:
-    """Records per invocation from the function's event source mapping (full batches assumed)."""
-    for esm in fn.template.referrers(fn.logical_id, "AWS::Lambda::EventSourceMapping"):
-        source = str(esm.prop("EventSourceArn") or "")
-        target = ctx.target(esm.prop("EventSourceArn"))
-        kind = "sqs"
-        if target is not None and target.type == "AWS::DynamoDB::Table":
-            kind = "dynamodb"
-        elif "kinesis" in source:
-            kind = "kinesis"
-        return ctx.number(esm.prop("BatchSize"), _DEFAULT_BATCH[kind], "BatchSize")
-    return None
-
-
-def invocations(fn: Resource, ctx: Context) -> float:
-    """Monthly invocations of ``fn``: its usage, batches of its event source, or deploy-time."""
-    usage = ctx.usage_of(fn) if fn is not ctx.resource else ctx.usage
-    if is_deploy_time_handler(fn) and not usage.is_explicit("monthly_requests"):
-        return usage.get("deploy_time_requests", 10)
-    if usage.has("monthly_events") and not usage.is_explicit("monthly_requests"):
-        events = usage.get("monthly_events")
-        size = batch_size(fn, ctx)
-        return events / size if size else events
-    return usage.get("monthly_requests")
 
 
 def explicit_log_group(fn: Resource) -> Resource | None:
@@ -98,12 +57,47 @@ def traced_by_api(fn: Resource, ctx: Context) -> bool:
     "AWS::Lambda::Function",
     service="AWS Lambda",
     usage=(
-        "monthly_requests",
-        "monthly_events",
-        "request_duration_ms",
-        "log_kb_per_request",
-        "xray_sampling_rate",
-        "deploy_time_requests",
+        UsageKey(
+            "monthly_requests",
+            100_000,
+            "requests",
+            "invocations a month (a function with an event source may state monthly_events"
+            " instead)",
+        ),
+        UsageKey(
+            "monthly_events",
+            derived("invocations are monthly_requests"),
+            "events",
+            "records a month from the function's event source; invocations are events over the"
+            " mapping's BatchSize (full batches assumed)",
+        ),
+        UsageKey(
+            "request_duration_ms",
+            200,
+            "ms",
+            "billed duration of one invocation (a batch for an event source), assumed independent"
+            " of memory",
+        ),
+        UsageKey(
+            "log_kb_per_request",
+            1.0,
+            "KB",
+            "log output of one invocation (START, END and REPORT lines and the handler's logs)",
+        ),
+        UsageKey(
+            "xray_sampling_rate",
+            0.05,
+            "share",
+            "share of invocations traced when tracing is active (X-Ray's default rule: one a"
+            " second, then 5 %)",
+        ),
+        UsageKey(
+            "deploy_time_requests",
+            10,
+            "requests",
+            "invocations a month of a handler that backs a custom resource (it runs only while"
+            " stacks deploy); monthly_requests set for the function wins",
+        ),
     ),
 )
 def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
@@ -114,7 +108,7 @@ def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     calls = invocations(res, ctx)
     if is_deploy_time_handler(res):
         ctx.note("runs only while CloudFormation deploys the stack")
-    duration_s = ctx.usage.get("request_duration_ms", 100) / 1000.0
+    duration_s = ctx.usage.get("request_duration_ms") / 1000.0
     seconds = calls * duration_s
     yield from ctx.charge("Requests", f"lambda.requests.{arch}", calls)
     yield from ctx.charge(
@@ -135,7 +129,7 @@ def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         if traced_by_api(res, ctx):
             ctx.note("X-Ray traces counted on the API Gateway stage that invokes it")
         else:
-            rate = ctx.usage.get("xray_sampling_rate", 0.05)
+            rate = ctx.usage.get("xray_sampling_rate")
             yield from ctx.charge("X-Ray traces recorded", "xray.traces_recorded", calls * rate)
 
 
@@ -145,7 +139,7 @@ def _implicit_logs(res: Resource, ctx: Context, calls: float) -> Iterator[CostCo
     for custom in res.template.referrers(res.logical_id, "Custom::LogRetention"):
         if res.logical_id in refs_in(custom.prop("LogGroupName")):
             retention = ctx.number(custom.prop("RetentionInDays"), 0, "RetentionInDays") or None
-    ingest_gb = calls * ctx.usage.get("log_kb_per_request", 1.0) / (1024.0 * 1024.0)
+    ingest_gb = calls * ctx.usage.get("log_kb_per_request") / (1024.0 * 1024.0)
     ctx.attr("log retention", "never expires" if retention is None else f"{retention:g} days")
     ctx.note(
         "logs go to the log group Lambda creates itself"
@@ -156,16 +150,12 @@ def _implicit_logs(res: Resource, ctx: Context, calls: float) -> Iterator[CostCo
     )
 
 
-@prices(
-    "AWS::Lambda::Version",
-    service="AWS Lambda",
-    usage=("monthly_provisioned_hours",),
-)
+@prices("AWS::Lambda::Version", service="AWS Lambda", usage=(PROVISIONED_HOURS,))
 def lambda_version(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     yield from _provisioned(res, ctx)
 
 
-@prices("AWS::Lambda::Alias", service="AWS Lambda", usage=("monthly_provisioned_hours",))
+@prices("AWS::Lambda::Alias", service="AWS Lambda", usage=(PROVISIONED_HOURS,))
 def lambda_alias(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     yield from _provisioned(res, ctx)
 
@@ -184,7 +174,7 @@ def _provisioned(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     if fn is not None:
         memory = ctx.number(fn.prop("MemorySize"), 128, "MemorySize")
         arch = architecture(fn, ctx)
-    hours = ctx.usage.get("monthly_provisioned_hours", ctx.hours)
+    hours = ctx.usage.get("monthly_provisioned_hours")
     ctx.attr("provisioned concurrency", f"{count:g} × {fmt_mb(memory)} {arch}")
     ctx.note("invocations served by provisioned concurrency are priced at the on-demand rate")
     yield from ctx.charge(

@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices, refs_in
+from reports.cost.traffic import api_requests, invocations, web_acl_requests
+from reports.cost.usage import Usage, UsageKey
 
 GB_PER_KB = 1.0 / (1024.0 * 1024.0)
+LOG_GROUP = "AWS::Logs::LogGroup"
 
 
 def log_storage_components(
@@ -26,7 +29,11 @@ def log_storage_components(
     prefix: str = "",
     ingestion: bool = True,
 ) -> Iterator[CostComponent]:
-    """Ingestion and steady-state storage of ``ingest_gb`` a month kept ``retention_days``."""
+    """Ingestion and steady-state storage of ``ingest_gb`` a month kept ``retention_days``.
+
+    The horizon and compression come from the log group's usage: the group priced, or for a
+    group Lambda creates itself, any log group's (``ctx.usage_of_type``).
+    """
     if ingestion:
         key = (
             "logs.ingestion.infrequent_access"
@@ -34,8 +41,9 @@ def log_storage_components(
             else "logs.ingestion.standard"
         )
         yield from ctx.charge(f"{prefix}Ingestion", key, ingest_gb, service="AmazonCloudWatch")
-    horizon = _log_setting(ctx, "retention_horizon_days", 365.0)
-    ratio = _log_setting(ctx, "storage_compression_ratio", 1.0)
+    settings = _log_group_usage(ctx)
+    horizon = settings.get("retention_horizon_days")
+    ratio = settings.get("storage_compression_ratio")
     days_kept = horizon if retention_days is None else min(retention_days, horizon)
     stored_gb = ingest_gb / ctx.days * days_kept * ratio
     label = "never expires" if retention_days is None else f"{retention_days:g}-day retention"
@@ -48,18 +56,14 @@ def log_storage_components(
     )
 
 
-def _log_setting(ctx: Context, key: str, fallback: float) -> float:
-    """A log-group usage value; for a function's implicit group, the log-group type default."""
-    if ctx.usage.has(key):
-        return ctx.usage.get(key)
-    value = ctx.profile.defaults.get("AWS::Logs::LogGroup", {}).get(key)
-    return float(value) if isinstance(value, (int, float)) else fallback
+def _log_group_usage(ctx: Context) -> Usage:
+    if ctx.resource.type == LOG_GROUP:
+        return ctx.usage
+    return ctx.usage_of_type(LOG_GROUP)
 
 
 def derived_ingest_gb(res: Resource, ctx: Context) -> tuple[float, list[str]]:
     """Monthly GB sent to this group by the template's functions, stages and flow logs."""
-    from reports.cost.resources.lambda_ import invocations
-
     tpl = res.template
     total = 0.0
     sources: list[str] = []
@@ -69,30 +73,26 @@ def derived_ingest_gb(res: Resource, ctx: Context) -> tuple[float, list[str]]:
         if fn is not None and fn.type == "AWS::Lambda::Function":
             writers[fid] = fn
     for fn in writers.values():
-        kb = ctx.usage_of(fn).get("log_kb_per_request", 1.0)
+        kb = ctx.usage_of(fn).get("log_kb_per_request")
         total += invocations(fn, ctx) * kb * GB_PER_KB
         sources.append(f"function {fn.logical_id}")
     for stage in tpl.referrers(res.logical_id, "AWS::ApiGateway::Stage"):
-        from reports.cost.resources.apigateway import api_requests
-
         api = ctx.target(stage.prop("RestApiId"))
         requests = api_requests(api, ctx) if api is not None else 0.0
-        kb = ctx.usage_of(stage).get("access_log_kb_per_request", 0.5)
+        kb = ctx.usage_of(stage).get("access_log_kb_per_request")
         total += requests * kb * GB_PER_KB
         sources.append(f"access logs of stage {stage.logical_id}")
     for flow in tpl.referrers(res.logical_id, "AWS::EC2::FlowLog"):
-        total += ctx.usage_of(flow).get("monthly_data_gb", 0.0)
+        total += ctx.usage_of(flow).get("monthly_data_gb")
         sources.append(f"flow log {flow.logical_id}")
     for logging in tpl.referrers(res.logical_id, "AWS::WAFv2::LoggingConfiguration"):
-        from reports.cost.resources.security import web_acl_requests
-
         acl = ctx.target(logging.prop("ResourceArn"))
         if acl is None or acl.type != "AWS::WAFv2::WebACL":
             continue
         share = 1.0
         if (logging.prop("LoggingFilter", "DefaultBehavior") or "KEEP") == "DROP":
-            share = _log_setting(ctx, "waf_filtered_log_share", 0.01)
-        kb = _log_setting(ctx, "waf_log_kb_per_request", 1.0)
+            share = ctx.usage.get("waf_filtered_log_share")
+        kb = ctx.usage.get("waf_log_kb_per_request")
         total += web_acl_requests(acl, ctx) * share * kb * GB_PER_KB
         sources.append(
             f"WAF logs of {acl.logical_id}"
@@ -102,15 +102,44 @@ def derived_ingest_gb(res: Resource, ctx: Context) -> tuple[float, list[str]]:
 
 
 @prices(
-    "AWS::Logs::LogGroup",
+    LOG_GROUP,
     service="AmazonCloudWatch",
     usage=(
-        "monthly_data_ingested_gb",
-        "monthly_data_scanned_gb",
-        "retention_horizon_days",
-        "storage_compression_ratio",
-        "waf_log_kb_per_request",
-        "waf_filtered_log_share",
+        UsageKey(
+            "monthly_data_ingested_gb",
+            1,
+            "GB",
+            "data ingested a month by a group no function, stage, flow log or web ACL of the"
+            " template writes to; set for a group, it replaces the volume derived from its writers",
+        ),
+        UsageKey(
+            "monthly_data_scanned_gb", 0, "GB", "data scanned by Logs Insights queries a month"
+        ),
+        UsageKey(
+            "retention_horizon_days",
+            365,
+            "days",
+            "age the data of a group that never expires has reached (also for the groups Lambda"
+            " creates itself)",
+        ),
+        UsageKey(
+            "storage_compression_ratio",
+            1.0,
+            "ratio",
+            "stored size over ingested size (1.0: no compression, an upper bound for storage)",
+        ),
+        UsageKey(
+            "waf_log_kb_per_request",
+            1.0,
+            "KB",
+            "WAF log record of one inspected request (request line, headers, rule matches)",
+        ),
+        UsageKey(
+            "waf_filtered_log_share",
+            0.01,
+            "share",
+            "share of WAF records a logging filter that drops by default keeps (blocked requests)",
+        ),
     ),
 )
 def log_group(res: Resource, ctx: Context) -> Iterator[CostComponent]:
@@ -143,7 +172,19 @@ def metric_filter(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     yield from ctx.charge("Custom metrics", "cloudwatch.metrics", count, usage_based=False)
 
 
-@prices("AWS::EC2::FlowLog", service="AmazonCloudWatch", usage=("monthly_data_gb",))
+@prices(
+    "AWS::EC2::FlowLog",
+    service="AmazonCloudWatch",
+    usage=(
+        UsageKey(
+            "monthly_data_gb",
+            5,
+            "GB",
+            "flow-log records a month, priced on the destination log group (or as vended delivery"
+            " to S3)",
+        ),
+    ),
+)
 def flow_log(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     destination = ctx.text(res.prop("LogDestinationType"), "cloud-watch-logs", "LogDestinationType")
     traffic = ctx.text(res.prop("TrafficType"), "ALL", "TrafficType")

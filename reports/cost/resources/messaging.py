@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
+from reports.cost.usage import UsageKey
 
 SNS_DELIVERY = {
     "email": "sns.delivery.email",
@@ -25,13 +26,30 @@ FREE_DELIVERY = {"sqs", "lambda"}
 @prices(
     "AWS::SQS::Queue",
     service="Amazon Simple Queue Service",
-    usage=("monthly_requests", "request_size_kb", "esm_pollers", "long_poll_seconds"),
+    usage=(
+        UsageKey(
+            "monthly_requests",
+            100_000,
+            "requests",
+            "API requests a month (sends, receives, deletes), each 64 KB chunk counted",
+        ),
+        UsageKey("request_size_kb", 4, "KB", "payload of one request, billed in 64 KB chunks"),
+        UsageKey(
+            "esm_pollers", 5, "pollers", "long pollers a Lambda event source runs on the queue"
+        ),
+        UsageKey(
+            "long_poll_seconds",
+            20,
+            "seconds",
+            "wait of each long poll: idle pollers make a request this often, all month",
+        ),
+    ),
 )
 def sqs_queue(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     fifo = ctx.flag(res.prop("FifoQueue"), False, "FifoQueue")
     key = "sqs.fifo" if fifo else "sqs.standard"
     ctx.attr("queue", "FIFO" if fifo else "standard")
-    size_kb = ctx.usage.get("request_size_kb", 1.0)
+    size_kb = ctx.usage.get("request_size_kb")
     chunks = max(1, math.ceil(size_kb / 64.0))
     requests = ctx.usage.get("monthly_requests") * chunks
     yield from ctx.charge(
@@ -42,8 +60,8 @@ def sqs_queue(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     )
     mappings = res.template.referrers(res.logical_id, "AWS::Lambda::EventSourceMapping")
     if mappings:
-        pollers = ctx.usage.get("esm_pollers", 5)
-        wait = max(ctx.usage.get("long_poll_seconds", 20), 1.0)
+        pollers = ctx.usage.get("esm_pollers")
+        wait = max(ctx.usage.get("long_poll_seconds"), 1.0)
         polls = len(mappings) * pollers * ctx.hours * 3600.0 / wait
         yield from ctx.charge(
             "Long polls by Lambda event source pollers",
@@ -54,7 +72,16 @@ def sqs_queue(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 
 
 @prices(
-    "AWS::SNS::Topic", service="Amazon Simple Notification Service", usage=("monthly_requests",)
+    "AWS::SNS::Topic",
+    service="Amazon Simple Notification Service",
+    usage=(
+        UsageKey(
+            "monthly_requests",
+            1000,
+            "requests",
+            "publishes a month; each paid subscription protocol is charged per delivery",
+        ),
+    ),
 )
 def sns_topic(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     fifo = ctx.flag(res.prop("FifoTopic"), False, "FifoTopic")
@@ -83,7 +110,18 @@ def sns_topic(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         yield from ctx.charge(f"{protocol} notifications ({n} subscriber(s))", key, publishes * n)
 
 
-@prices("AWS::Events::EventBus", service="Amazon EventBridge", usage=("monthly_custom_events",))
+@prices(
+    "AWS::Events::EventBus",
+    service="Amazon EventBridge",
+    usage=(
+        UsageKey(
+            "monthly_custom_events",
+            100_000,
+            "events",
+            "custom events put on the bus a month (AWS service events are free)",
+        ),
+    ),
+)
 def event_bus(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     ctx.note("events from AWS services are free; custom events are priced")
     yield from ctx.charge("Custom events", "events.custom", ctx.usage.get("monthly_custom_events"))
@@ -92,7 +130,12 @@ def event_bus(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 @prices(
     "AWS::StepFunctions::StateMachine",
     service="AWS Step Functions",
-    usage=("monthly_transitions", "monthly_requests"),
+    usage=(
+        UsageKey(
+            "monthly_transitions", 100_000, "transitions", "state transitions a month (standard)"
+        ),
+        UsageKey("monthly_requests", 100_000, "requests", "executions a month (express)"),
+    ),
 )
 def state_machine(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     kind = ctx.text(res.prop("StateMachineType"), "STANDARD", "StateMachineType")

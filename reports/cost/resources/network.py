@@ -8,13 +8,26 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
+from reports.cost.usage import UsageKey, kb_per_transaction, per_transaction
 
 
-@prices("AWS::EC2::NatGateway", service="EC2 - Other", usage=("monthly_data_processed_gb",))
+@prices(
+    "AWS::EC2::NatGateway",
+    service="EC2 - Other",
+    usage=(
+        UsageKey(
+            "monthly_data_processed_gb",
+            kb_per_transaction(2, split_by_type=True),
+            "GB",
+            "data through the gateway a month: the private workloads' outbound calls (payment"
+            " providers, package mirrors), shared by the environment's NAT Gateways",
+        ),
+    ),
+)
 def nat_gateway(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     count = ctx.environment.count(res.type)
     ctx.attr("NAT", "gateway")
-    if count > 1 and ctx.usage.raw_split("monthly_data_processed_gb"):
+    if count > 1 and ctx.usage.is_shared("monthly_data_processed_gb"):
         ctx.note(f"the environment's NAT traffic is shared by its {count} NAT Gateways")
     yield from ctx.charge("NAT Gateway hours", "nat.hours", ctx.hours, usage_based=False)
     yield from ctx.charge("Data processed", "nat.data", ctx.usage.get("monthly_data_processed_gb"))
@@ -28,7 +41,14 @@ def elastic_ip(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 @prices(
     "AWS::EC2::VPCEndpoint",
     service="Amazon Virtual Private Cloud",
-    usage=("monthly_data_processed_gb",),
+    usage=(
+        UsageKey(
+            "monthly_data_processed_gb",
+            10,
+            "GB",
+            "data processed a month by an interface or Gateway Load Balancer endpoint",
+        ),
+    ),
 )
 def vpc_endpoint(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     kind = ctx.text(res.prop("VpcEndpointType"), "Gateway", "VpcEndpointType")
@@ -61,7 +81,15 @@ def vpc_endpoint(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 @prices(
     "AWS::ElasticLoadBalancingV2::LoadBalancer",
     service="Amazon Elastic Load Balancing",
-    usage=("average_lcus", "monthly_requests"),
+    usage=(
+        UsageKey("average_lcus", 1, "LCU", "load balancer capacity units used on average"),
+        UsageKey(
+            "monthly_requests",
+            1_000_000,
+            "requests",
+            "requests a month, inspected by a web ACL associated with the load balancer",
+        ),
+    ),
 )
 def load_balancer(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     kind = ctx.text(res.prop("Type"), "application", "Type")
@@ -73,14 +101,34 @@ def load_balancer(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         return
     yield from ctx.charge("Load balancer hours", f"elb.{kind}.hours", ctx.hours, usage_based=False)
     yield from ctx.charge(
-        "Capacity units", f"elb.{kind}.lcu", ctx.usage.get("average_lcus", 1) * ctx.hours
+        "Capacity units", f"elb.{kind}.lcu", ctx.usage.get("average_lcus") * ctx.hours
     )
 
 
 @prices(
     "AWS::CloudFront::Distribution",
     service="Amazon CloudFront",
-    usage=("monthly_data_transfer_gb", "monthly_https_requests", "monthly_origin_transfer_gb"),
+    usage=(
+        UsageKey(
+            "monthly_data_transfer_gb",
+            kb_per_transaction(1, split_by_type=True),
+            "GB",
+            "responses out to viewers a month (a distribution in front of the API carries every"
+            " webhook)",
+        ),
+        UsageKey(
+            "monthly_https_requests",
+            per_transaction(1, split_by_type=True),
+            "requests",
+            "HTTPS requests a month, shared by the environment's distributions",
+        ),
+        UsageKey(
+            "monthly_origin_transfer_gb",
+            kb_per_transaction(2, split_by_type=True),
+            "GB",
+            "requests forwarded to the origin a month",
+        ),
+    ),
 )
 def distribution(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     price_class = ctx.text(

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices, refs_in
+from reports.cost.traffic import associated_requests
+from reports.cost.usage import UsageKey, per_transaction
 
 #: AWS managed rule groups that carry a fee of their own beyond the $1 a month of a rule group.
 PAID_MANAGED_GROUPS = {
@@ -17,7 +19,19 @@ PAID_MANAGED_GROUPS = {
 }
 
 
-@prices("AWS::KMS::Key", service="AWS Key Management Service", usage=("monthly_requests",))
+@prices(
+    "AWS::KMS::Key",
+    service="AWS Key Management Service",
+    usage=(
+        UsageKey(
+            "monthly_requests",
+            100_000,
+            "requests",
+            "requests a month (services cache data keys: DynamoDB, the SQS reuse period, S3"
+            " bucket keys)",
+        ),
+    ),
+)
 def kms_key(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     spec = ctx.text(res.prop("KeySpec"), "SYMMETRIC_DEFAULT", "KeySpec")
     if spec != "SYMMETRIC_DEFAULT":
@@ -27,13 +41,32 @@ def kms_key(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     yield from ctx.charge("Requests", key, ctx.usage.get("monthly_requests"))
 
 
-@prices("AWS::KMS::ReplicaKey", service="AWS Key Management Service", usage=("monthly_requests",))
+@prices(
+    "AWS::KMS::ReplicaKey",
+    service="AWS Key Management Service",
+    usage=(
+        UsageKey(
+            "monthly_requests", 10_000, "requests", "requests a month in the replica's region"
+        ),
+    ),
+)
 def kms_replica_key(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     yield from ctx.charge("Replica key", "kms.key", 1, usage_based=False)
     yield from ctx.charge("Requests", "kms.requests.symmetric", ctx.usage.get("monthly_requests"))
 
 
-@prices("AWS::SecretsManager::Secret", service="AWS Secrets Manager", usage=("monthly_requests",))
+@prices(
+    "AWS::SecretsManager::Secret",
+    service="AWS Secrets Manager",
+    usage=(
+        UsageKey(
+            "monthly_requests",
+            50_000,
+            "requests",
+            "API calls a month (functions fetch the secret at cold start and cache it)",
+        ),
+    ),
+)
 def secret(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     replicas = res.prop("ReplicaRegions")
     count = 1 + (len(replicas) if isinstance(replicas, list) else 0)
@@ -57,50 +90,19 @@ def _protected(ctx: Context) -> set[str]:
     return out
 
 
-def _associated_requests(res: Resource, ctx: Context) -> tuple[float, list[str], set[str]]:
-    """Requests of the resources this web ACL is associated with, their names and ids."""
-    from reports.cost.resources.apigateway import api_requests
-
-    tpl = res.template
-    apis: dict[str, Resource] = {}
-    names: list[str] = []
-    ids: set[str] = set()
-    requests = 0.0
-    for assoc in tpl.referrers(res.logical_id, "AWS::WAFv2::WebACLAssociation"):
-        for rid in refs_in(assoc.prop("ResourceArn")):
-            target = tpl.resources.get(rid)
-            if target is None:
-                continue
-            ids.add(rid)
-            if target.type == "AWS::ApiGateway::Stage":
-                api = ctx.target(target.prop("RestApiId"))
-                if api is not None:
-                    apis[api.logical_id] = api
-            elif target.type == "AWS::ApiGateway::RestApi":
-                apis[rid] = target
-            elif target.type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
-                requests += ctx.usage_of(target).get("monthly_requests")
-                names.append(rid)
-    for api in apis.values():
-        requests += api_requests(api, ctx)
-        names.append(api.logical_id)
-    for dist in tpl.referrers(res.logical_id, "AWS::CloudFront::Distribution"):
-        requests += ctx.usage_of(dist).get("monthly_https_requests")
-        names.append(dist.logical_id)
-        ids.add(dist.logical_id)
-    return requests, names, ids
-
-
-def web_acl_requests(acl: Resource, ctx: Context) -> float:
-    """Requests a web ACL inspects: those of its associated resources, else its usage value."""
-    requests, names, _ = _associated_requests(acl, ctx)
-    if names:
-        return requests
-    usage = ctx.usage if acl is ctx.resource else ctx.usage_of(acl)
-    return usage.get("monthly_requests")
-
-
-@prices("AWS::WAFv2::WebACL", service="AWS WAF", usage=("monthly_requests",))
+@prices(
+    "AWS::WAFv2::WebACL",
+    service="AWS WAF",
+    usage=(
+        UsageKey(
+            "monthly_requests",
+            per_transaction(1),
+            "requests",
+            "requests inspected a month, used only when no association to an API, load balancer"
+            " or distribution can be followed",
+        ),
+    ),
+)
 def web_acl(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     rules = res.prop("Rules") or []
     rules = rules if isinstance(rules, list) else []
@@ -112,7 +114,7 @@ def web_acl(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         and isinstance(r["Statement"].get("ManagedRuleGroupStatement"), dict)
     ]
     ctx.attr("rules", f"{len(rules)} ({len(managed)} managed rule groups)")
-    requests, names, ids = _associated_requests(res, ctx)
+    requests, names, ids = associated_requests(res, ctx)
     if names:
         ctx.note("requests are those of " + ", ".join(sorted(names)))
     else:
@@ -145,7 +147,15 @@ def shield_protection(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 @prices(
     "AWS::GuardDuty::Detector",
     service="Amazon GuardDuty",
-    usage=("monthly_management_events", "monthly_flow_dns_logs_gb"),
+    usage=(
+        UsageKey(
+            "monthly_management_events",
+            2_000_000,
+            "events",
+            "CloudTrail management events analysed a month",
+        ),
+        UsageKey("monthly_flow_dns_logs_gb", 20, "GB", "VPC flow and DNS logs analysed a month"),
+    ),
 )
 def guardduty_detector(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     if not ctx.flag(res.prop("Enable"), True, "Enable"):
@@ -167,7 +177,27 @@ def guardduty_detector(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 @prices(
     "AWS::CloudTrail::Trail",
     service="AWS CloudTrail",
-    usage=("monthly_data_events", "monthly_management_events", "additional_copy"),
+    usage=(
+        UsageKey(
+            "monthly_data_events",
+            per_transaction(2),
+            "events",
+            "data events a month, charged when the trail selects data events",
+        ),
+        UsageKey(
+            "monthly_management_events",
+            2_000_000,
+            "events",
+            "management events a month, charged only for an additional copy",
+        ),
+        UsageKey(
+            "additional_copy",
+            0,
+            "flag",
+            "1 (or true) when another trail already records management events: this copy is"
+            " charged",
+        ),
+    ),
 )
 def cloudtrail_trail(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     data_events = False

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
+from reports.cost.usage import UsageKey, derived
 
 KB_PER_GB = 1024.0 * 1024.0
 
@@ -170,21 +171,41 @@ def describe(segments: list[Segment], expiration: float | None) -> str:
     "AWS::S3::Bucket",
     service="Amazon Simple Storage Service",
     usage=(
-        "storage_gb",
-        "monthly_ingest_gb",
-        "average_object_size_kb",
-        "monthly_tier_1_requests",
-        "monthly_tier_2_requests",
-        "retention_horizon_days",
+        UsageKey("monthly_ingest_gb", 10, "GB", "new data written to the bucket a month"),
+        UsageKey(
+            "storage_gb",
+            derived("monthly_ingest_gb held as long as the lifecycle keeps it"),
+            "GB",
+            "data held, split over the storage classes by the lifecycle's shares of time",
+        ),
+        UsageKey(
+            "average_object_size_kb",
+            256,
+            "KB",
+            "average object size: PUTs, transitions and per-object overheads follow from it",
+        ),
+        UsageKey(
+            "monthly_tier_1_requests",
+            derived("one PUT per new object"),
+            "requests",
+            "PUT, COPY, POST and LIST requests a month",
+        ),
+        UsageKey("monthly_tier_2_requests", 10_000, "requests", "GET and other requests a month"),
+        UsageKey(
+            "retention_horizon_days",
+            365,
+            "days",
+            "age the data of a bucket whose objects never expire has reached",
+        ),
     ),
 )
 def s3_bucket(res: Resource, ctx: Context) -> Iterator[CostComponent]:
-    horizon = ctx.usage.get("retention_horizon_days", 365)
+    horizon = ctx.usage.get("retention_horizon_days")
     segments, expiration = lifecycle(res, ctx, horizon)
     life = sum(s.days for s in segments) or 1.0
     ctx.attr("lifecycle", describe(segments, expiration))
-    object_kb = max(ctx.usage.get("average_object_size_kb", 256), 0.001)
-    if ctx.usage.is_explicit("storage_gb") or not ctx.usage.has("monthly_ingest_gb"):
+    object_kb = max(ctx.usage.get("average_object_size_kb"), 0.001)
+    if ctx.usage.has("storage_gb"):
         total = ctx.usage.get("storage_gb")
         daily_gb = total / life
     else:
