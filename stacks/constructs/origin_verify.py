@@ -15,32 +15,25 @@ endpoint directly, around the edge WAF and Shield Advanced, is refused with 403.
   resource property: the value is in no template, no cloud assembly and no CDK context.
   Anyone allowed ``wafv2:GetWebACL`` or ``cloudfront:GetDistributionConfig`` can still read it
   (the services return it), so those read permissions are part of the secret's exposure.
-* :class:`OriginSecretRotation` (in the ``PaymentsEdge`` stack, which knows the
-  distribution): the ``rotate-origin-verify`` function and a rotation schedule every
+* :class:`stacks.platform.edge.OriginSecretRotation` (in the ``PaymentsEdge`` stack, which
+  knows the distribution): the ``rotate-origin-verify`` function and a rotation schedule every
   ``security.secret_rotation_days``. CloudFormation does not re-read a dynamic reference when
   the secret changes, so the function updates the web ACLs and the distribution itself, in an
   order that never rejects a request from the distribution
-  (``stacks/functions/rotate_origin_verify``). Rotation is not started by a deployment
+  (``stacks/platform/functions/rotate_origin_verify``). Rotation is not started by a deployment
   (``RotateImmediatelyOnUpdate`` false): the first value comes from the deployment itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from aws_cdk import ArnFormat, SecretValue, Stack, Token
-from aws_cdk import aws_cloudfront as cloudfront
-from aws_cdk import aws_iam as iam
+from aws_cdk import SecretValue
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 import governance
-from stacks.constructs import OriginCheck
-from stacks.hardened_config import OriginVerifySettings, PlatformSettings
-from stacks.hardened_functions import platform_function
+from stacks.constructs.platform_api import OriginCheck
+from stacks.constructs.settings import OriginVerifySettings
 
 #: Letters and digits only: any byte is valid in a WAF search string, not in every header.
 VALUE_LENGTH = 32
@@ -99,114 +92,3 @@ class OriginSecret(Construct):
     def header_value(self) -> str:
         """The dynamic reference by secret name, for a stack deployed after this one."""
         return SecretValue.secrets_manager(self.secret_name).unsafe_unwrap()
-
-
-class OriginSecretRotation(Construct):
-    """The ``rotate-origin-verify`` function and the secret's rotation schedule.
-
-    Attributes: ``function`` (:class:`PlatformFunction`), ``schedule``.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        settings: PlatformSettings,
-        origin: OriginSecret,
-        web_acls: Sequence[wafv2.CfnWebACL],
-        distribution: cloudfront.IDistribution,
-        edge_web_acl: wafv2.CfnWebACL,
-        function_name: str,
-        key: kms.IKey,
-        layer: lambda_.ILayerVersion,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        stack = Stack.of(self)
-        acl_arns = [acl.attr_arn for acl in web_acls]
-        self.function = platform_function(
-            self,
-            "Function",
-            settings,
-            apis="Secrets Manager, KMS, WAF, CloudFront, X-Ray, CloudWatch Logs",
-            function_name=function_name,
-            code="rotate_origin_verify",
-            key=key,
-            layers=[layer],
-            reserved_concurrency=1,
-            environment={
-                "ORIGIN_HEADER": origin.header,
-                "WEB_ACL_ARNS": ",".join(acl_arns),
-                "DISTRIBUTION_ID": distribution.distribution_id,
-                "VALUE_LENGTH": str(VALUE_LENGTH),
-            },
-            description="Rotates the origin-verify header value in the web ACLs and CloudFront",
-        )
-        fn = self.function
-        fn.allow(
-            [
-                "secretsmanager:DescribeSecret",
-                "secretsmanager:GetSecretValue",
-                "secretsmanager:PutSecretValue",
-                "secretsmanager:UpdateSecretVersionStage",
-            ],
-            [origin.secret.secret_arn],
-            sid="RotateOriginSecret",
-        )
-        fn.allow_key("kms:Decrypt", "kms:GenerateDataKey")
-        fn.allow(["wafv2:GetWebACL", "wafv2:UpdateWebACL"], acl_arns, sid="UpdateOriginChecks")
-        # UpdateWebACL also authorises each AWS managed rule group the web ACL references,
-        # as a managedruleset ARN whose name and id are AWS's: only a pattern can name them.
-        managed = stack.format_arn(
-            service="wafv2",
-            resource="regional/managedruleset",
-            resource_name="*",
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        fn.allow(["wafv2:UpdateWebACL"], [managed], sid="KeepManagedRuleGroups")
-        fn.allow(
-            [
-                "cloudfront:GetDistribution",
-                "cloudfront:GetDistributionConfig",
-                "cloudfront:UpdateDistribution",
-            ],
-            [distribution.distribution_arn],
-            sid="UpdateOriginHeader",
-        )
-        # UpdateDistribution resubmits the distribution's WebACLId, which CloudFront accepts
-        # only from a caller allowed to read that web ACL.
-        fn.allow(["wafv2:GetWebACL"], [edge_web_acl.attr_arn], sid="ReadEdgeWebAcl")
-        # cdk-nag names the finding by the resource as written: literal when the stack's
-        # account and region are known, with <AWS::...> placeholders when they are not.
-        finding = (
-            managed
-            if not Token.is_unresolved(managed)
-            else (
-                "arn:<AWS::Partition>:wafv2:<AWS::Region>:<AWS::AccountId>:regional/managedruleset/*"
-            )
-        )
-        governance.acknowledge(
-            fn.policy,
-            f"AwsSolutions-IAM5[Resource::{finding}]",
-            "wafv2:UpdateWebACL is authorised on every AWS managed rule group the web ACL "
-            "references, under ARNs whose names and ids AWS assigns; the statement grants "
-            "only that action, only on managed rule sets of this account and region, and the "
-            "web ACLs themselves are named by ARN.",
-            plugin=None,
-        )
-        fn.function.add_permission(
-            "SecretsManagerInvoke",
-            principal=iam.ServicePrincipal("secretsmanager.amazonaws.com"),
-            source_account=stack.account,
-        )
-        self.schedule = secretsmanager.CfnRotationSchedule(
-            self,
-            "Rotation",
-            secret_id=origin.secret.secret_arn,
-            rotation_lambda_arn=fn.function.function_arn,
-            rotate_immediately_on_update=False,
-            rotation_rules=secretsmanager.CfnRotationSchedule.RotationRulesProperty(
-                automatically_after_days=settings.security.secret_rotation_days
-            ),
-        )
-        self.schedule.node.add_dependency(fn.function)

@@ -1,4 +1,8 @@
-"""The platform's own endpoints, created in the payments stack's scope (no cross-stack cycle).
+"""The platform's own endpoints (seed 000) on the payments API, built by the ``Payments`` stack.
+
+They live in the stack that owns the API (a route in another stack would make a cross-stack
+cycle); the stack is handed their settings (:class:`EndpointSettings`, sized like the
+platform's functions) and builds them itself.
 
 * ``GET /payments/{id}`` - the ``payment-status`` function (API key required, path parameter
   required by the method, the id's format checked by the function before DynamoDB is read);
@@ -14,15 +18,24 @@ its own, as before the consolidation: ``payments-status-api-<suffix>`` and
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
 import governance
-from stacks.constructs import ApiWithFunction, PlatformApi
-from stacks.hardened_config import PlatformSettings
-from stacks.hardened_functions import acknowledge_trade_offs, function_props
-from stacks.payments import PaymentsStack
+from stacks.constructs.api_function import ApiWithFunction
+from stacks.constructs.function import acknowledge_trade_offs
+from stacks.constructs.platform_api import PlatformApi
+from stacks.payments.settings import EndpointSettings
+
+if TYPE_CHECKING:
+    from stacks.payments.payments import PaymentsStack
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
+#: The configuration key the endpoint functions are sized by.
+RUNTIME_KEY = "platform.functions.runtime"
 
 
 class PlatformEndpoints(Construct):
@@ -38,7 +51,7 @@ class PlatformEndpoints(Construct):
         scope: PaymentsStack,
         construct_id: str,
         *,
-        settings: PlatformSettings,
+        settings: EndpointSettings,
     ) -> None:
         super().__init__(scope, construct_id)
         payments = scope
@@ -58,21 +71,27 @@ class PlatformEndpoints(Construct):
             api=status_api,
             path="/payments/{id}",
             http_method="GET",
-            function_props=function_props(
-                settings,
-                function_name=payments.name("payment-status"),
-                code="payment_status",
-                key=payments.key,
-                layers=[payments.layer],
-                environment={"TABLE_NAME": payments.table.table_name},
-                description="Answers GET /payments/{id} with a transaction's latest status",
-            ),
+            function_props={
+                "function_name": payments.name("payment-status"),
+                "code_dir": FUNCTIONS_DIR / "payment_status",
+                "settings": settings.functions,
+                "reserved_concurrency": settings.reserved_concurrency,
+                "key": payments.key,
+                "layers": [payments.layer],
+                "environment": {"TABLE_NAME": payments.table.table_name},
+                "description": "Answers GET /payments/{id} with a transaction's latest status",
+            },
         )
         # API Gateway's validator rejects a request without the path parameter.
         cfn_method = self.status.method.node.default_child
         cfn_method.request_parameters = {"method.request.path.id": True}  # type: ignore[union-attr]
         function = self.status.function
-        acknowledge_trade_offs(function, settings, "DynamoDB, KMS, X-Ray, CloudWatch Logs")
+        acknowledge_trade_offs(
+            function,
+            runtime=settings.functions.runtime,
+            runtime_key=RUNTIME_KEY,
+            apis="DynamoDB, KMS, X-Ray, CloudWatch Logs",
+        )
         function.allow(["dynamodb:Query"], [payments.table.table_arn], sid="ReadTransactions")
         function.allow_key("kms:Decrypt", "kms:DescribeKey")
 
@@ -111,7 +130,7 @@ class PlatformEndpoints(Construct):
             payments,
             construct_id,
             api_name=payments.name(base),
-            stage_name=payments.config.suffix,
+            stage_name=payments.deployment.suffix,
             settings=payments.settings.api,
             key=payments.key,
             description=f"Payment platform {what} API (one API per service: legacy layout)",

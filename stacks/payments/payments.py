@@ -1,9 +1,16 @@
-"""The payment-notification pipeline (seed 001) on the multi-environment base (seed 002).
+"""The ``Payments`` stack: the payment-notification pipeline (seed 001) on the multi-environment
+base (seed 002).
 
 ``POST /webhooks`` (API key, WAF, validation) -> process-payment -> ``payment-transactions``
 table + ``payment-processing-queue`` -> process-accounting (partial batch failures) ->
 dead-letter queue -> notify-failures -> ``payment-notifications`` topic. Every size, limit,
-retention and switch comes from ``environments.<env>.payments`` (:mod:`stacks.payments_config`).
+retention and switch comes from ``environments.<env>.payments``
+(:class:`stacks.payments.settings.PaymentsSettings`), handed in typed.
+
+The hardened platform (seed 000) extends the payments API; the stack builds those parts
+itself from what it is handed: ``endpoints`` (the status and health routes,
+:mod:`stacks.payments.endpoints`) and ``origin_verify`` (the secret the edge distribution
+sends, checked by the APIs' web ACLs, :mod:`stacks.constructs.origin_verify`).
 """
 
 from __future__ import annotations
@@ -25,16 +32,17 @@ from constructs import Construct
 
 import governance
 from stacks.base import BaseStack
-from stacks.constructs import (
-    ApiWithFunction,
-    AuditBucket,
-    EncryptedTable,
-    PlatformApi,
-    PlatformFunction,
-    QueueWithDeadLetter,
-    SharedLayer,
-)
-from stacks.payments_config import PaymentsSettings
+from stacks.constructs.api_function import ApiWithFunction
+from stacks.constructs.bucket import AuditBucket
+from stacks.constructs.function import PlatformFunction
+from stacks.constructs.layer import SharedLayer
+from stacks.constructs.origin_verify import OriginSecret
+from stacks.constructs.platform_api import PlatformApi
+from stacks.constructs.queue import QueueWithDeadLetter
+from stacks.constructs.settings import OriginVerifySettings
+from stacks.constructs.table import EncryptedTable
+from stacks.payments.endpoints import PlatformEndpoints
+from stacks.payments.settings import EndpointSettings, PaymentsSettings
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 WEBHOOK_SCHEMA = FUNCTIONS_DIR / "process_payment" / "schema.json"
@@ -88,8 +96,14 @@ class PaymentsStack(BaseStack):
     ``PlatformApi`` per service under the legacy profile). A function from another stack on
     this API makes this stack depend on that one, so such a stack must not reference this one.
 
+    With ``endpoints``, the platform's status and health routes join the API (or get APIs of
+    their own, without ``consolidated_api``); with ``origin_verify``, every API of the stack
+    refuses requests that did not come through the edge distribution.
+
     Attributes: ``settings``, ``api``, ``table``, ``queue``, ``dead_letter_queue``, ``topic``,
-    ``audit_bucket``, ``functions`` (by name), ``alarms``, ``queries``.
+    ``audit_bucket``, ``functions`` (by name), ``alarms``, ``queries``, ``endpoints`` and
+    ``origin`` (None unless handed their settings), ``apis`` (label -> every
+    :class:`PlatformApi` of the stack).
     """
 
     def __init__(
@@ -97,13 +111,16 @@ class PaymentsStack(BaseStack):
         scope: Construct,
         construct_id: str,
         *,
+        settings: PaymentsSettings,
         key: kms.IKey,
         api: PlatformApi | None = None,
+        endpoints: EndpointSettings | None = None,
+        origin_verify: OriginVerifySettings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.key = key
-        self.settings = s = PaymentsSettings.from_config(self.config)
+        self.settings = s = settings
         self.layer = SharedLayer(self, "SharedLayer", layer_name=self.name("payments-common")).layer
 
         self.table = EncryptedTable(
@@ -146,7 +163,7 @@ class PaymentsStack(BaseStack):
             self,
             "Api",
             api_name=self.name("payments-api"),
-            stage_name=self.config.suffix,
+            stage_name=self.deployment.suffix,
             settings=s.api,
             key=key,
             description="Payment platform REST API (payment-provider webhooks and platform endpoints)",
@@ -195,6 +212,23 @@ class PaymentsStack(BaseStack):
         for function in self.functions.values():
             self._acknowledge_function_trade_offs(function)
 
+        self.endpoints: PlatformEndpoints | None = None
+        self.apis: dict[str, PlatformApi] = {"payments-api": self.api}
+        if endpoints is not None:
+            self.endpoints = PlatformEndpoints(self, "PlatformEndpoints", settings=endpoints)
+            self.apis = dict(self.endpoints.apis)
+        self.origin: OriginSecret | None = None
+        if origin_verify is not None:
+            self.origin = OriginSecret(
+                self,
+                "OriginVerify",
+                secret_name=self.name("payments-origin-verify"),
+                settings=origin_verify,
+                key=key,
+            )
+            for each in self.apis.values():
+                each.require_origin(self.origin.check)
+
     def _acknowledge_function_trade_offs(self, function: PlatformFunction) -> None:
         """Deliberate trade-offs of every pipeline function, with the reason an auditor reads."""
         governance.acknowledge(
@@ -219,6 +253,10 @@ class PaymentsStack(BaseStack):
 
     # -- functions -------------------------------------------------------------------------
 
+    def _reserved(self, name: str) -> int:
+        """The reserved concurrency of function ``name`` (``functions.reserved_concurrency``)."""
+        return getattr(self.settings.functions.reserved_concurrency, name)
+
     def _function_props(
         self, name: str, description: str, environment: Mapping[str, str]
     ) -> dict[str, Any]:
@@ -226,7 +264,7 @@ class PaymentsStack(BaseStack):
             "function_name": self.name(name.replace("_", "-")),
             "code_dir": FUNCTIONS_DIR / name,
             "settings": self.settings.functions,
-            "reserved_concurrency": self.settings.reserved_concurrency[name],
+            "reserved_concurrency": self._reserved(name),
             "key": self.key,
             "layers": [self.layer],
             "environment": dict(environment),
@@ -255,7 +293,7 @@ class PaymentsStack(BaseStack):
                 report_batch_item_failures=True,
                 # never more pollers than reserved executions: a throttled batch would count
                 # as a receive and push good messages towards the dead-letter queue
-                max_concurrency=self.settings.reserved_concurrency[name],
+                max_concurrency=self._reserved(name),
             )
         )
 

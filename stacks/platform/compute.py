@@ -1,4 +1,4 @@
-"""The worker fleet: an EC2 Auto Scaling group in the private subnets, sized from configuration.
+"""The ``PaymentsCompute`` stack, the worker fleet: an EC2 Auto Scaling group in the private subnets, sized from configuration.
 
 The launch template asks for IMDSv2, no public address and an encrypted gp3 root volume (the
 environment's KMS key). The CloudWatch agent publishes ``mem_used_percent`` (namespace
@@ -23,7 +23,7 @@ from constructs import Construct
 
 import governance
 from stacks.base import BaseStack
-from stacks.hardened_config import ComputeSettings
+from stacks.platform.settings import ComputeSettings
 
 MEMORY_NAMESPACE = "CWAgent"
 MEMORY_METRIC = "mem_used_percent"

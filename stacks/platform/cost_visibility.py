@@ -1,4 +1,8 @@
-"""Cost visibility: Cost Anomaly Detection and a budget on the platform's CostCenter tag.
+"""The ``PaymentsCostVisibility`` stack: Cost Anomaly Detection and a budget on the CostCenter tag.
+
+The cost centre is handed in: it is the governance policy's ``CostCenter`` tag value
+(``governance.tag_values.CostCenter`` in ``cdk.json``), the value the tag Aspect writes on every
+resource, so the filters below match the tags by construction.
 
 * Two anomaly monitors: one over the environment's ``CostCenter`` tag (a custom monitor, safe to
   create once per suffix), and - when ``cost.service_monitor`` is true - the account's AWS
@@ -7,7 +11,7 @@
 * One subscription sends anomalies whose impact is at least ``anomaly_threshold_usd`` dollars
   *and* ``anomaly_threshold_percent`` % of the expected spend to the cost topic, immediately
   (``ThresholdExpression``; SNS subscribers require the ``IMMEDIATE`` frequency).
-* A monthly cost budget filtered on ``user:CostCenter$<cost_center>`` alerts the cost topic
+* A monthly cost budget filtered on ``user:CostCenter$<cost centre>`` alerts the cost topic
   when actual spend passes ``budget_alert_percent`` % and when the forecast passes 100 %.
 """
 
@@ -22,7 +26,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.base import BaseStack
-from stacks.hardened_config import CostSettings
+from stacks.platform.settings import CostSettings
 
 
 def threshold_expression(settings: CostSettings) -> dict[str, Any]:
@@ -56,11 +60,13 @@ class CostVisibilityStack(BaseStack):
         construct_id: str,
         *,
         settings: CostSettings,
+        cost_center: str,
         topic: sns.ITopic,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
+        self.cost_center = cost_center
         self.monitors: list[ce.CfnAnomalyMonitor] = [
             ce.CfnAnomalyMonitor(
                 self,
@@ -71,7 +77,7 @@ class CostVisibilityStack(BaseStack):
                     {
                         "Tags": {
                             "Key": "CostCenter",
-                            "Values": [settings.cost_center],
+                            "Values": [cost_center],
                             "MatchOptions": ["EQUALS"],
                         }
                     }
@@ -112,7 +118,7 @@ class CostVisibilityStack(BaseStack):
                 budget_limit=budgets.CfnBudget.SpendProperty(
                     amount=settings.monthly_budget_usd, unit="USD"
                 ),
-                cost_filters={"TagKeyValue": [f"user:CostCenter${settings.cost_center}"]},
+                cost_filters={"TagKeyValue": [f"user:CostCenter${cost_center}"]},
             ),
             notifications_with_subscribers=[
                 budgets.CfnBudget.NotificationWithSubscribersProperty(

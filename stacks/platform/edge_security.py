@@ -1,8 +1,12 @@
-"""Account security: GuardDuty and rotated secrets.
+"""The ``PaymentsEdgeSecurity`` stack: threat detection (GuardDuty) and the rotated secrets.
+
+The stack's name is historical (it is not about the edge); renaming it would replace its
+resources, so the module keeps the stack's name and the docs point here for GuardDuty and
+secrets.
 
 * **Shield Advanced** is not here: it cannot protect a regional API Gateway stage, so it
   protects the CloudFront distribution in front of the API
-  (:class:`stacks.edge_distribution.EdgeDistributionStack`, when ``security.shield_advanced``).
+  (:class:`stacks.platform.edge.EdgeStack`, when ``security.shield_advanced``).
   The WAF WebACL (rate limit, SQL-injection and XSS rule groups) is part of every API
   (:class:`PlatformApi`) and of the distribution.
 * **GuardDuty** - one detector per account and region: ``guardduty.mode = "create"`` creates
@@ -26,8 +30,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.base import BaseStack
-from stacks.hardened_config import PlatformSettings
-from stacks.hardened_functions import platform_function
+from stacks.platform.lambdas import platform_function
+from stacks.platform.settings import PlatformSettings
 
 PASSWORD_LENGTH = 32
 EXCLUDE_CHARACTERS = "\"'\\/@ "
@@ -90,7 +94,7 @@ class EdgeSecurityStack(BaseStack):
         self.rotation = platform_function(
             self,
             "RotateSecret",
-            settings,
+            settings.functions,
             apis="Secrets Manager, KMS, X-Ray, CloudWatch Logs",
             function_name=self.name("payments-rotate-secret"),
             code="rotate_secret",

@@ -1,4 +1,4 @@
-"""The platform's network: a VPC over ``max_azs`` zones with the NAT placement from configuration.
+"""The ``PaymentsNetwork`` stack: a VPC over ``max_azs`` zones with the NAT placement from configuration.
 
 * ``nat.mode = "instance"``: one NAT *instance* (Graviton, ``nat.instance_type``, e.g.
   ``t4g.nano``) serves every private subnet - about a tenth of a NAT Gateway's hourly price, at
@@ -20,7 +20,7 @@ from constructs import Construct
 
 import governance
 from stacks.base import BaseStack
-from stacks.hardened_config import NetworkSettings
+from stacks.platform.settings import NetworkSettings
 
 ZONE_LETTERS = "abcdef"
 
@@ -31,7 +31,7 @@ class NetworkStack(BaseStack):
     @property
     def availability_zones(self) -> list[str]:
         """The zones named after the configured region: no account lookup at synth time."""
-        return _zones(self.config.region, self.settings.max_azs)
+        return _zones(self.deployment.region, self.settings.max_azs)
 
     def __init__(
         self,
@@ -137,7 +137,7 @@ def _harden_nat_instances(stack: NetworkStack) -> None:
     template = ec2.CfnLaunchTemplate(
         stack,
         "NatInstanceMetadata",
-        launch_template_name=f"payments-nat-{stack.config.suffix}",
+        launch_template_name=f"payments-nat-{stack.deployment.suffix}",
         launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
             metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(
                 http_tokens="required", http_endpoint="enabled", http_put_response_hop_limit=1

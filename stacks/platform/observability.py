@@ -1,15 +1,10 @@
-"""Alerting and observability: three SNS topics, event routing, alarms and four dashboards.
+"""The ``PaymentsObservability`` stack: the responder, event routing, alarms and four dashboards.
 
-Two stacks, so that everything can publish to the topics without dependency cycles:
-
-* :class:`AlertsStack` (early): the ``cost``, ``security`` and ``operations`` topics, encrypted
-  with the environment's key, TLS-only, with the e-mail subscriptions from configuration and the
-  service principals (EventBridge, CloudWatch, Budgets, Cost Anomaly Detection) allowed to use
-  them.
-* :class:`ObservabilityStack` (late): the responder function; EventBridge rules routing
-  GuardDuty findings, WAF changes, AWS Health events and cost anomalies to their topic and to the
-  responder; the alarms (staging and production: ``alerts.alarms``) and the dashboards for cost
-  by service, security posture, operational health and resource utilisation.
+Late in the order, so that it can watch everything: the responder function; EventBridge rules
+routing GuardDuty findings, WAF changes, AWS Health events and cost anomalies to their topic
+(the ``PaymentsAlerts`` stack, :mod:`stacks.platform.alerts`) and to the responder; the alarms
+(staging and production: ``alerts.alarms``) and the dashboards for cost by service, security
+posture, operational health and resource utilisation.
 """
 
 from __future__ import annotations
@@ -25,85 +20,20 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 import governance
 from stacks.base import BaseStack
-from stacks.compute import MEMORY_METRIC, MEMORY_NAMESPACE
 from stacks.constructs.function import PlatformFunction
-from stacks.hardened_config import TOPICS, AlertSettings, PlatformSettings
-from stacks.hardened_functions import platform_function
-
-#: Service principals that publish to the alert topics (and so must use the topics' key).
-PUBLISHERS = {
-    "cost": (
-        "costalerts.amazonaws.com",
-        "budgets.amazonaws.com",
-        "events.amazonaws.com",
-        "cloudwatch.amazonaws.com",
-    ),
-    "security": ("events.amazonaws.com", "cloudwatch.amazonaws.com"),
-    "operations": ("events.amazonaws.com", "cloudwatch.amazonaws.com"),
-}
-
-
-class AlertsStack(BaseStack):
-    """The three alert topics and their subscriptions."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        key: kms.IKey,
-        settings: AlertSettings,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        self.topics: dict[str, sns.Topic] = {}
-        for name in TOPICS:
-            topic = sns.Topic(
-                self,
-                f"{name.capitalize()}Topic",
-                topic_name=self.name(f"payments-{name}-alerts"),
-                display_name=f"Payments {name} alerts ({self.config.name})",
-                master_key=key,
-                enforce_ssl=True,
-            )
-            for address in settings.subscriptions[name]:
-                topic.add_subscription(subs.EmailSubscription(address))
-            for principal in PUBLISHERS[name]:
-                topic.add_to_resource_policy(
-                    iam.PolicyStatement(
-                        sid=f"Allow{principal.split('.')[0].capitalize()}Publish",
-                        principals=[iam.ServicePrincipal(principal)],
-                        actions=["sns:Publish"],
-                        resources=[topic.topic_arn],
-                        conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-                    )
-                )
-            self.topics[name] = topic
-        for principal in sorted({p for ps in PUBLISHERS.values() for p in ps}):
-            key.grant(iam.ServicePrincipal(principal), "kms:GenerateDataKey*", "kms:Decrypt")
-
-    @property
-    def cost(self) -> sns.Topic:
-        return self.topics["cost"]
-
-    @property
-    def security(self) -> sns.Topic:
-        return self.topics["security"]
-
-    @property
-    def operations(self) -> sns.Topic:
-        return self.topics["operations"]
+from stacks.platform.alerts import AlertsStack
+from stacks.platform.compute import MEMORY_METRIC, MEMORY_NAMESPACE
+from stacks.platform.lambdas import platform_function
+from stacks.platform.settings import PlatformSettings
 
 
 @dataclass
@@ -168,7 +98,7 @@ class ObservabilityStack(BaseStack):
         fn = platform_function(
             self,
             "Responder",
-            self.settings,
+            self.settings.functions,
             apis="SNS, SQS, KMS, X-Ray, CloudWatch Logs",
             function_name=self.name("payments-responder"),
             code="responder",
@@ -405,7 +335,7 @@ class ObservabilityStack(BaseStack):
             [
                 cloudwatch.TextWidget(
                     markdown=(
-                        f"# Cost by service ({self.config.name})\n"
+                        f"# Cost by service ({self.deployment.environment})\n"
                         "Month-to-date estimated charges per AWS service (AWS/Billing, "
                         f"{region}). Before/after optimisation: `govern report cost`."
                     ),

@@ -1,4 +1,4 @@
-"""Configuration parameters in SSM Parameter Store: ``/payments/<suffix>/<group>/<name>``.
+"""The ``PaymentsParameters`` stack: configuration parameters in SSM Parameter Store: ``/payments/<suffix>/<group>/<name>``.
 
 Runtime components and operators read the platform's configuration from one place instead of
 CloudFormation outputs: resource names and ARNs the other stacks created, and the sizing
@@ -16,7 +16,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from stacks.base import BaseStack
-from stacks.hardened_config import PlatformSettings
+from stacks.platform.settings import PlatformSettings
 
 
 def profile_parameters(profile: str, settings: PlatformSettings) -> dict[str, str]:
@@ -30,7 +30,7 @@ def profile_parameters(profile: str, settings: PlatformSettings) -> dict[str, st
         "functions/memory-mb": str(settings.functions.memory_mb),
         "functions/architecture": settings.functions.architecture,
         "api/consolidated": str(settings.consolidated_api).lower(),
-        "logs/app-retention-days": str(settings.logs.app_retention_days or "never-expire"),
+        "logs/app-retention-days": str(settings.functions.log_retention_days or "never-expire"),
         "security/shield-advanced": str(settings.security.shield_advanced).lower(),
         "edge/enabled": str(settings.edge.enabled).lower(),
         "security/guardduty-mode": settings.security.guardduty.mode,
@@ -62,4 +62,4 @@ class ParametersStack(BaseStack):
             )
 
     def path(self, key: str) -> str:
-        return f"/payments/{self.config.suffix}/{key}"
+        return f"/payments/{self.deployment.suffix}/{key}"

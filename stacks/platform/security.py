@@ -1,4 +1,8 @@
-"""Per-environment encryption: one customer-managed KMS key for tables, buckets, queues and logs."""
+"""The ``PaymentsSecurity`` stack: the environment's customer-managed KMS key (seed 002).
+
+One key per environment encrypts the tables, buckets, queues, topics, secrets and logs of every
+system; every other stack is handed it.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +24,8 @@ class SecurityStack(BaseStack):
         self.key = kms.Key(
             self,
             "EnvironmentKey",
-            alias=f"alias/payments-{self.config.suffix}",
-            description=f"Payments data key ({self.config.name})",
+            alias=f"alias/payments-{self.deployment.suffix}",
+            description=f"Payments data key ({self.deployment.environment})",
             enable_key_rotation=True,
             rotation_period=Duration.days(365),
             removal_policy=RemovalPolicy.DESTROY,

@@ -1,4 +1,4 @@
-"""Audit and archive storage: where flow logs, the trail and payment archives are kept.
+"""The ``PaymentsStorage`` stack: where flow logs, the trail, edge logs and payment archives are kept.
 
 Three buckets, all destroyable with their stack:
 
@@ -13,7 +13,7 @@ Three buckets, all destroyable with their stack:
 * ``payments-access-logs-<suffix>`` receives the S3 server access logs of the two buckets above
   (and of the next one).
 * ``payments-edge-logs-<suffix>``, only with ``edge.enabled``: the CloudFront distribution's
-  standard access logs (:mod:`stacks.edge_distribution`), KMS-encrypted, kept
+  standard access logs (:mod:`stacks.platform.edge`), KMS-encrypted, kept
   ``audit_retention_days``. CloudFront's standard logging writes through S3 ACLs, so this bucket
   alone keeps ACLs enabled (``BucketOwnerPreferred``: the log objects still belong to the
   account); public access is blocked as everywhere.
@@ -35,10 +35,10 @@ from constructs import Construct
 import governance
 from stacks.base import BaseStack
 from stacks.constructs.bucket import secure_bucket
-from stacks.hardened_config import PlatformSettings, StorageSettings
+from stacks.platform.settings import PlatformSettings, StorageSettings
 
 
-class AuditStorageStack(BaseStack):
+class StorageStack(BaseStack):
     """Audit log bucket, archive bucket, their access-log bucket and the CloudTrail trail."""
 
     def __init__(

@@ -23,11 +23,11 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
-from stacks.config import EnvironmentConfig, load_environment
-from stacks.payments import PaymentsStack
-from stacks.security import SecurityStack
+from stacks.config import Configuration, load_configuration
+from stacks.payments.payments import PaymentsStack
+from stacks.platform.security import SecurityStack
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ENVIRONMENTS = ("dev", "staging", "production")
 
 
@@ -41,7 +41,7 @@ class PaymentsApp:
     """One environment's synthesized payment stacks and their templates."""
 
     env: str
-    config: EnvironmentConfig
+    config: Configuration
     security: SecurityStack
     payments: PaymentsStack
     template: Template
@@ -65,18 +65,14 @@ def build_payments_app(
     """Synthesize the security and payment stacks of ``env`` (no governance plugins)."""
     ctx = dict(context if context is not None else cdk_context())
     ctx["env"] = env
+    if profile is not None:
+        ctx["profile"] = profile
     app = cdk.App(context=ctx, outdir=str(outdir))
-    config = load_environment(
-        {
-            "environments": ctx["environments"],
-            "governance": ctx.get("governance"),
-            "platform_profiles": ctx.get("platform_profiles"),
-        },
-        env=env,
-        profile=profile,
+    config = load_configuration(ctx)
+    security = SecurityStack(app, "PaymentsSecurity", deployment=config.deployment)
+    payments = PaymentsStack(
+        app, "Payments", deployment=config.deployment, settings=config.payments, key=security.key
     )
-    security = SecurityStack(app, "PaymentsSecurity", config=config)
-    payments = PaymentsStack(app, "Payments", config=config, key=security.key)
     return PaymentsApp(
         env=env,
         config=config,

@@ -14,12 +14,13 @@ from aws_cdk.assertions import Match, Template
 from payments_support import payments_app
 
 from stacks.base import BaseStack
-from stacks.config import load_environment
-from stacks.constructs import ApiSettings, PlatformApi
-from stacks.payments import WEBHOOK_SCHEMA, PaymentsStack, api_request_model
-from stacks.security import SecurityStack
+from stacks.config import load_configuration
+from stacks.constructs.platform_api import PlatformApi
+from stacks.constructs.settings import ApiSettings
+from stacks.payments.payments import WEBHOOK_SCHEMA, PaymentsStack, api_request_model
+from stacks.platform.security import SecurityStack
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 ENVIRONMENTS = ("dev", "staging", "production")
 #: env -> (stage rate limit rps, per-key rate limit rps)
@@ -277,9 +278,10 @@ def test_payments_stack_can_put_its_route_on_an_existing_api(tmp_path):
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     context["env"] = "staging"  # alarms on: they read the shared stage's metrics
     app = cdk.App(context=context, outdir=str(tmp_path))
-    config = load_environment(context, env="staging")
-    security = SecurityStack(app, "PaymentsSecurity", config=config)
-    shared = BaseStack(app, "SharedApi", config=config)
+    config = load_configuration(context)
+    deployment = config.deployment
+    security = SecurityStack(app, "PaymentsSecurity", deployment=deployment)
+    shared = BaseStack(app, "SharedApi", deployment=deployment)
     api = PlatformApi(
         shared,
         "Api",
@@ -288,7 +290,14 @@ def test_payments_stack_can_put_its_route_on_an_existing_api(tmp_path):
         settings=SETTINGS,
         key=security.key,
     )
-    payments = PaymentsStack(app, "Payments", config=config, key=security.key, api=api)
+    payments = PaymentsStack(
+        app,
+        "Payments",
+        deployment=deployment,
+        settings=config.payments,
+        key=security.key,
+        api=api,
+    )
     assert payments.api is api
     Template.from_stack(payments).resource_count_is("AWS::ApiGateway::RestApi", 0)
     shared_template = Template.from_stack(shared)

@@ -148,7 +148,8 @@ def test_topic_is_encrypted_and_named(built):
 @pytest.mark.parametrize("base", FUNCTION_NAMES)
 def test_function_sizing_runtime_and_tracing(built, base):
     props = _function(built, base)
-    expected_reserved = built.payments.settings.reserved_concurrency[base.replace("-", "_")]
+    reserved = built.payments.settings.functions.reserved_concurrency
+    expected_reserved = getattr(reserved, base.replace("-", "_"))
     assert props["MemorySize"] == 512
     assert props["Timeout"] == 30
     assert props["Architectures"] == ["arm64"]
@@ -162,7 +163,7 @@ def test_function_sizing_runtime_and_tracing(built, base):
 
 def test_reserved_concurrency_grows_with_the_environment():
     payment = [
-        payments_app(env).payments.settings.reserved_concurrency["process_payment"]
+        payments_app(env).payments.settings.functions.reserved_concurrency.process_payment
         for env in ENVIRONMENTS
     ]
     assert payment == sorted(payment) and payment[0] < payment[-1]
@@ -202,11 +203,11 @@ def test_layer_is_built_for_arm64_python311(built):
 def test_queue_consumers_report_partial_batch_failures(built):
     mappings = built.of_type("AWS::Lambda::EventSourceMapping")
     assert len(mappings) == 2
-    reserved = built.payments.settings.reserved_concurrency
+    reserved = built.payments.settings.functions.reserved_concurrency
     concurrency = sorted(
         m["Properties"]["ScalingConfig"]["MaximumConcurrency"] for m in mappings.values()
     )
-    assert concurrency == sorted([reserved["process_accounting"], reserved["notify_failures"]])
+    assert concurrency == sorted([reserved.process_accounting, reserved.notify_failures])
     for mapping in mappings.values():
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["Properties"]["BatchSize"] == 10

@@ -1,9 +1,10 @@
-"""Shared helpers of the hardened-platform tests: the whole platform built once per env/profile.
+"""Shared helpers of the platform tests: every stack built once per environment and profile.
 
-``platform(env, profile)`` builds every stack of ``stacks.platform.build_platform`` from the
-real ``cdk.json`` context, in process, without governance and without CDK's built-in
-CloudFormation validation (both run in the ``synth``-marked test through the real CLI), and
-caches the result for the test session: one build costs a few seconds.
+``platform(env, profile)`` builds every stack of :func:`stacks.assembly.build` from the real
+``cdk.json`` context - read by :func:`stacks.config.load_configuration` and the governance
+policy exactly as ``app.py`` reads them - in process, without governance and without CDK's
+built-in CloudFormation validation (both run in the ``synth``-marked tests through the real
+CLI), and caches the result for the test session: one build costs a few seconds.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
-from stacks.config import EnvironmentConfig, load_environment
-from stacks.hardened_config import PlatformSettings, platform_settings
-from stacks.platform import build_platform
+from governance.policy import Policy
+from stacks.assembly import build
+from stacks.config import Configuration, load_configuration, tag_value
+from stacks.platform.settings import PlatformSettings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ENVIRONMENTS = ("dev", "staging", "production")
 PROFILES = ("optimised", "legacy")
 
@@ -33,31 +35,38 @@ def cdk_context() -> dict[str, Any]:
     return copy.deepcopy(json.loads((ROOT / "cdk.json").read_text())["context"])
 
 
-def environment(
+def configuration(
     env: str, profile: str = "optimised", context: dict[str, Any] | None = None
-) -> EnvironmentConfig:
+) -> Configuration:
+    """The configuration ``app.py`` would read for ``-c env=<env> -c profile=<profile>``."""
     ctx = context if context is not None else cdk_context()
-    return load_environment(
-        {
-            "environments": ctx["environments"],
-            "governance": ctx.get("governance"),
-            "platform_profiles": ctx.get("platform_profiles"),
-        },
-        env=env,
-        profile=profile,
+    return load_configuration({**ctx, "env": env, "profile": profile})
+
+
+def cost_center(config: Configuration, context: dict[str, Any]) -> str:
+    """The policy's CostCenter tag value, as ``app.py`` hands it to the assembler."""
+    policy = Policy.from_context(
+        context.get("governance"),
+        environment=config.name,
+        profile=config.profile,
+        suffix=config.suffix,
     )
+    return tag_value(policy, "CostCenter", "the budget filters on it")
 
 
 @dataclass(frozen=True)
 class Platform:
-    """One environment's synthesized platform: stacks by short name and their templates."""
+    """One environment's synthesized stacks (by short name) and their templates."""
 
     env: str
     profile: str
-    config: EnvironmentConfig
-    settings: PlatformSettings
+    config: Configuration
     stacks: dict[str, Any]
     templates: dict[str, Template]
+
+    @property
+    def settings(self) -> PlatformSettings:
+        return self.config.platform
 
     def json(self, stack: str) -> dict[str, Any]:
         return self.templates[stack].to_json()
@@ -77,20 +86,14 @@ class Platform:
 @cache
 def platform(env: str, profile: str = "optimised") -> Platform:
     """The platform of ``env`` under ``profile``, built once per session."""
-    ctx = cdk_context()
-    ctx["env"] = env
-    ctx["profile"] = profile
-    outdir = tempfile.mkdtemp(prefix=f"hardened-{env}-{profile}-")
+    ctx = {**cdk_context(), "env": env, "profile": profile}
+    outdir = tempfile.mkdtemp(prefix=f"platform-{env}-{profile}-")
     app = cdk.App(context=ctx, outdir=outdir, builtin_cloud_formation_validation=False)
-    config = environment(env, profile, ctx)
-    stacks = build_platform(app, config)
+    config = configuration(env, profile, ctx)
+    stacks = build(app, config, cost_center=cost_center(config, ctx))
     app.synth()
-    templates = {
-        name: Template.from_stack(stack)
-        for name, stack in stacks.items()
-        if isinstance(stack, cdk.Stack)
-    }
-    return Platform(env, profile, config, platform_settings(config), stacks, templates)
+    templates = {name: Template.from_stack(stack) for name, stack in stacks.items()}
+    return Platform(env, profile, config, stacks, templates)
 
 
 def resolve_join(value: Any) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from hardened_support import ENVIRONMENTS, platform
+from platform_support import ENVIRONMENTS, platform
 
-from stacks.compute import agent_config
+from stacks.platform.compute import agent_config
 
 
 def _ami_parameter(env: str, profile: str, data: dict) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hardened_support import ENVIRONMENTS, platform
+from platform_support import ENVIRONMENTS, platform
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -18,7 +18,11 @@ def test_anomaly_monitors_and_subscription(env: str) -> None:
     assert by_type["DIMENSIONAL"]["MonitorDimension"] == "SERVICE"
     spec = json.loads(by_type["CUSTOM"]["MonitorSpecification"])
     assert spec == {
-        "Tags": {"Key": "CostCenter", "Values": [cost.cost_center], "MatchOptions": ["EQUALS"]}
+        "Tags": {
+            "Key": "CostCenter",
+            "Values": [p.stacks["cost_visibility"].cost_center],
+            "MatchOptions": ["EQUALS"],
+        }
     }
     (subscription,) = p.of_type("cost_visibility", "AWS::CE::AnomalySubscription").values()
     props = subscription["Properties"]
@@ -38,12 +42,13 @@ def test_anomaly_monitors_and_subscription(env: str) -> None:
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_budget_filters_on_the_cost_center_tag(env: str) -> None:
     p = platform(env)
+    assert p.stacks["cost_visibility"].cost_center == "CC-1001"  # governance.tag_values.CostCenter
     (budget,) = p.of_type("cost_visibility", "AWS::Budgets::Budget").values()
     data = budget["Properties"]["Budget"]
     assert data["BudgetName"] == f"payments-monthly-{env}"
     assert data["BudgetLimit"] == {"Amount": p.settings.cost.monthly_budget_usd, "Unit": "USD"}
     assert data["CostFilters"] == {
-        "TagKeyValue": [f"user:CostCenter${p.settings.cost.cost_center}"]
+        "TagKeyValue": [f"user:CostCenter${p.stacks['cost_visibility'].cost_center}"]
     }
     notifications = budget["Properties"]["NotificationsWithSubscribers"]
     kinds = sorted(

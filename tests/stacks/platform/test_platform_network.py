@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Match
-from hardened_support import ENVIRONMENTS, platform
+from platform_support import ENVIRONMENTS, platform
 
 NAT_GATEWAYS = {"dev": 0, "staging": 1, "production": 3}
 

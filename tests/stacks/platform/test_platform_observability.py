@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hardened_support import ENVIRONMENTS, platform, resolve_join
+from platform_support import ENVIRONMENTS, platform, resolve_join
 
 TOPICS = ("cost", "security", "operations")
 
@@ -26,8 +26,8 @@ def test_three_encrypted_topics_with_configured_subscriptions(env: str) -> None:
     )
     expected = sorted(
         (names[f"payments-{topic}-alerts-{env}"], address)
-        for topic, addresses in p.settings.alerts.subscriptions.items()
-        for address in addresses
+        for topic in TOPICS
+        for address in p.config.addresses(getattr(p.settings.alerts.subscriptions, topic))
     )
     assert got == expected
     # TLS only: every topic policy denies requests without aws:SecureTransport

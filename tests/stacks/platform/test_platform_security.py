@@ -1,6 +1,6 @@
 """Account security and the consolidated API: WAF, GuardDuty, secrets, one REST API.
 
-The edge (CloudFront, its WAF, Shield Advanced) is tested in ``test_hardened_edge.py``.
+The edge (CloudFront, its WAF, Shield Advanced) is tested in ``test_platform_edge.py``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hardened_support import ENVIRONMENTS, platform
+from platform_support import ENVIRONMENTS, platform
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -73,7 +73,7 @@ def test_waf_rate_limit_sqli_and_xss_rules_on_the_stage(env: str) -> None:
 @pytest.mark.parametrize("profile", ("optimised", "legacy"))
 def test_shield_never_targets_an_api_stage(env: str, profile: str) -> None:
     # Shield Advanced cannot protect a regional API Gateway stage: it protects the CloudFront
-    # distribution in front of the API (tests/stacks/test_hardened_edge.py).
+    # distribution in front of the API (tests/stacks/test_platform_edge.py).
     p = platform(env, profile)
     protections = p.all_of_type("AWS::Shield::Protection")
     assert len(protections) == (1 if p.settings.security.shield_advanced else 0)

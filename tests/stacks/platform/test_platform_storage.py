@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from hardened_support import ENVIRONMENTS, platform, resolve_join
+from platform_support import ENVIRONMENTS, platform, resolve_join
 
 
 def _buckets(env: str, profile: str = "optimised") -> dict[str, dict]:
     return {
         b["Properties"]["BucketName"].rsplit("-", 1)[0]: b["Properties"]
-        for b in platform(env, profile).of_type("audit_storage", "AWS::S3::Bucket").values()
+        for b in platform(env, profile).of_type("storage", "AWS::S3::Bucket").values()
     }
 
 
@@ -34,7 +34,7 @@ def test_buckets_are_private_encrypted_and_tls_only(env: str) -> None:
             "RestrictPublicBuckets": True,
         }
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
-    policies = p.of_type("audit_storage", "AWS::S3::BucketPolicy").values()
+    policies = p.of_type("storage", "AWS::S3::BucketPolicy").values()
     assert sum(
         '"aws:SecureTransport": "false"' in str(pol).replace("'", '"') for pol in policies
     ) == len(expected)
@@ -68,7 +68,7 @@ def test_archive_uses_glacier_and_intelligent_tiering(env: str) -> None:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_trail_is_validated_encrypted_and_multi_region(env: str) -> None:
-    (trail,) = platform(env).of_type("audit_storage", "AWS::CloudTrail::Trail").values()
+    (trail,) = platform(env).of_type("storage", "AWS::CloudTrail::Trail").values()
     props = trail["Properties"]
     assert props["EnableLogFileValidation"] is True
     assert props["IsMultiRegionTrail"] is True
