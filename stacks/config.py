@@ -63,11 +63,17 @@ CONTEXT_OVERFLOW_ENV = "CONTEXT_OVERFLOW_LOCATION_ENV"
 class EnvironmentSettings:
     """One environment after its layers are merged: where it deploys and each system's section."""
 
+    #: AWS account the environment deploys to
     account: Account
+    #: AWS region the environment deploys to
     region: Region
+    #: the second region (for multi-region systems)
     secondary_region: Region
+    #: e-mail address by contact name, referenced by alerts.subscriptions
     contacts: dict[str, Email]
+    #: the payment pipeline (seed 001/002)
     payments: PaymentsSettings
+    #: the hardened platform (seed 000)
     platform: PlatformSettings
 
     def __post_init__(self) -> None:
@@ -252,3 +258,14 @@ def _refuse_near_misses(context: Mapping[str, Any]) -> None:
         close = difflib.get_close_matches(key, CONTEXT_KEYS, n=1, cutoff=0.8)
         if close:
             raise ConfigError(f"unknown context key {key!r} (did you mean {close[0]!r}?)")
+
+
+def key_reference() -> str:
+    """The Markdown table of every key of an environment (docs/configuration.md)."""
+    from stacks.validation import reference
+
+    lines = ["| key | must be | meaning |", "| --- | --- | --- |"]
+    for key, expected, meaning in reference(EnvironmentSettings):
+        cells = (f"`{key}`", expected.replace("|", "\\|"), meaning.replace("|", "\\|"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

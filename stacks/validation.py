@@ -17,6 +17,7 @@ profile's overlay), so the sentence points at the line to fix. This module impor
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import ipaddress
 import json
 import re
@@ -287,3 +288,46 @@ def _bounds(metadata: Sequence[Any]) -> str:
     if high is not None:
         return f" <= {high}"
     return ""
+
+
+# -- the key reference (docs/configuration.md) ----------------------------------------------
+
+
+def field_comments(cls: type) -> dict[str, str]:
+    """The ``#:`` comment above each field of ``cls`` and its bases (what the key means)."""
+    comments: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        pending: list[str] = []
+        for line in inspect.getsource(klass).splitlines():
+            text = line.strip()
+            if text.startswith("#:"):
+                pending.append(text[2:].strip())
+                continue
+            match = re.match(r"(\w+)\s*:", text)
+            if match and pending:
+                comments[match.group(1)] = " ".join(pending)
+            pending = []
+    return comments
+
+
+def reference(cls: type, prefix: str = "") -> list[tuple[str, str, str]]:
+    """Every key below ``cls``: (dotted key, what it must be, what it means), in field order."""
+    rows: list[tuple[str, str, str]] = []
+    hints = typing.get_type_hints(cls, include_extras=True)
+    comments = field_comments(cls)
+    for field in dataclasses.fields(cls):
+        key = f"{prefix}{field.name}"
+        annotation = hints[field.name]
+        bare = _optional_inner(_unwrap(annotation)[0])
+        optional = field.default is not dataclasses.MISSING
+        meaning = comments.get(field.name, "") + (" (optional)" if optional else "")
+        if dataclasses.is_dataclass(bare):
+            rows.append((key, "an object", meaning))
+            rows.extend(reference(bare, f"{key}."))
+        elif typing.get_origin(bare) in (dict, Mapping):
+            rows.append((f"{key}.<name>", describe(typing.get_args(bare)[1]), meaning))
+        else:
+            rows.append((key, describe(annotation), meaning))
+    return rows

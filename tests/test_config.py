@@ -413,3 +413,25 @@ def test_the_context_overflow_file_is_read_like_the_cdk_reads_it(tmp_path: Path)
     assert got == {"env": "dev", "suffix": "pr7"}
     with pytest.raises(ConfigError, match="cannot read the CDK context"):
         cli_context({"CDK_CONTEXT_JSON": "{not json"})
+
+
+# --- docs/configuration.md --------------------------------------------------------------------
+
+
+def test_the_key_reference_is_current() -> None:
+    spec = importlib.util.spec_from_file_location("config_doc", ROOT / "scripts" / "config_doc.py")
+    assert spec and spec.loader
+    config_doc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(config_doc)
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    assert config_doc.rendered(page) == page, "run python scripts/config_doc.py"
+
+
+def test_every_key_says_what_it_means() -> None:
+    from stacks.config import EnvironmentSettings
+    from stacks.validation import reference
+
+    rows = reference(EnvironmentSettings)
+    assert len(rows) > 100
+    assert [key for key, _, meaning in rows if not meaning] == []
+    assert [key for key, expected, _ in rows if expected == "a valid value"] == []

@@ -28,11 +28,17 @@ RESERVED_ORIGIN_HEADERS = ("x-amz-", "x-edge-", "x-forwarded-", "x-real-ip", "x-
 class FunctionSettings:
     """How the functions of a service are sized and observed (one value per environment)."""
 
+    #: Lambda runtime; the shared layer's wheels are built for python3.11
     runtime: Runtime
+    #: CPU architecture of the functions
     architecture: Architecture
+    #: memory of each function (MB)
     memory_mb: whole(128, 10240)
+    #: timeout of each function (seconds)
     timeout_s: whole(1, 900)
+    #: retention of each function's log group
     log_retention_days: Retention
+    #: X-Ray active tracing
     tracing: bool
 
 
@@ -40,12 +46,19 @@ class FunctionSettings:
 class TableSettings:
     """Capacity and recovery of a table; capacity numbers apply in ``provisioned`` mode only."""
 
+    #: on-demand, or provisioned capacity with auto scaling
     billing_mode: Literal["on_demand", "provisioned"]
+    #: provisioned baseline read capacity units
     read_capacity: whole(1)
+    #: provisioned baseline write capacity units
     write_capacity: whole(1)
+    #: auto-scaling ceiling of read capacity
     max_read_capacity: whole(1)
+    #: auto-scaling ceiling of write capacity
     max_write_capacity: whole(1)
+    #: auto-scaling target utilisation
     target_utilization_percent: whole(20, 90)
+    #: point-in-time recovery of the table
     point_in_time_recovery: bool
 
     def __post_init__(self) -> None:
@@ -62,11 +75,17 @@ class TableSettings:
 class QueueSettings:
     """Retention, redrive and consumer settings of a queue and its dead-letter queue."""
 
+    #: how long the queue keeps a message
     retention_days: whole(1, 14)
+    #: how long the dead-letter queue keeps a message
     dlq_retention_days: whole(1, 14)
+    #: receives before a message moves to the dead-letter queue
     max_receive_count: whole(1, 1000)
+    #: visibility timeout of both queues (at least the consumers' timeout)
     visibility_timeout_s: whole(0, 43200)
+    #: messages per consumer invocation
     batch_size: whole(1, 10)
+    #: longest wait to fill a batch
     max_batching_window_s: whole(0, 300)
 
 
@@ -74,9 +93,13 @@ class QueueSettings:
 class BucketSettings:
     """Versioning and lifecycle of an audit bucket (and of its access-log bucket)."""
 
+    #: keep every version of an object
     versioned: bool
+    #: move objects to Glacier (off: S3 Standard forever)
     lifecycle_enabled: bool
+    #: age at which objects move to Glacier
     glacier_transition_days: whole(1)
+    #: the Glacier class objects move to
     glacier_storage_class: Literal["GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
 
 
@@ -84,17 +107,29 @@ class BucketSettings:
 class ApiSettings:
     """Throttling, keys, logging and WAF settings of one REST API (one value per environment)."""
 
+    #: stage throttle: steady requests per second
     stage_rate_limit_rps: whole(1)
+    #: stage throttle: burst
     stage_burst_limit: whole(0, 5000)
+    #: usage-plan throttle per API key: requests per second
     key_rate_limit_rps: whole(1)
+    #: usage-plan throttle per API key: burst
     key_burst_limit: whole(0, 5000)
+    #: one API key per caller, named after it
     api_key_clients: tuple[str, ...]
+    #: requests per client IP per window before the WAF blocks
     waf_rate_limit: whole(10, 2_000_000_000)
+    #: the WAF rate rule's window
     waf_rate_window_s: Literal[60, 120, 300, 600]
+    #: AWS managed rule groups of the web ACL, in order
     waf_managed_rule_groups: tuple[str, ...]
+    #: retention of the API access logs (an audit log: 365+)
     access_log_retention_days: Retention
+    #: API Gateway execution logging level
     execution_log_level: Literal["OFF", "ERROR", "INFO"]
+    #: retention of the execution logs
     execution_log_retention_days: Retention
+    #: X-Ray tracing on the stage
     tracing: bool
 
     def __post_init__(self) -> None:
@@ -111,7 +146,9 @@ class OriginVerifySettings:
     deployment that introduces the check, while the distribution does not yet send it.
     """
 
+    #: the header CloudFront adds to every origin request
     header: str
+    #: what the API's web ACL does without the right value (count: rollout only)
     action: Literal["block", "count"]
 
     def __post_init__(self) -> None:

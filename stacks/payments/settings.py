@@ -40,8 +40,11 @@ ConsumerConcurrency = Annotated[
 class ReservedConcurrency:
     """Reserved concurrent executions of each function of the pipeline."""
 
+    #: reserved executions of process-payment
     process_payment: whole(1)
+    #: reserved executions of process-accounting (and its pollers)
     process_accounting: ConsumerConcurrency
+    #: reserved executions of notify-failures (and its pollers)
     notify_failures: ConsumerConcurrency
 
 
@@ -49,6 +52,7 @@ class ReservedConcurrency:
 class PaymentsFunctions(FunctionSettings):
     """Sizing of the pipeline's functions, and the reserved concurrency of each."""
 
+    #: reserved concurrency of each function
     reserved_concurrency: ReservedConcurrency
 
 
@@ -56,12 +60,19 @@ class PaymentsFunctions(FunctionSettings):
 class AlarmSettings:
     """CloudWatch alarms; ``enabled`` false creates none (and no alarm permissions)."""
 
+    #: create the pipeline's alarms
     enabled: bool
+    #: alarm when a function's errors exceed this share of invocations
     function_error_rate_percent: Percent
+    #: alarm when 5XX responses exceed this share of requests
     api_5xx_rate_percent: Percent
+    #: alarm when 4XX responses exceed this share of requests
     api_4xx_rate_percent: Percent
+    #: period of the rate alarms
     period_minutes: whole(1, 1440)
+    #: periods a rate alarm must breach
     evaluation_periods: whole(1)
+    #: alarm at this many messages in the dead-letter queue
     dlq_messages_threshold: whole(1)
 
 
@@ -69,11 +80,17 @@ class AlarmSettings:
 class PaymentsSettings:
     """Every environment-specific value of the webhook pipeline (``environments.<env>.payments``)."""
 
+    #: the three pipeline functions
     functions: PaymentsFunctions
+    #: the payment-transactions table
     table: TableSettings
+    #: the audit bucket and its access-log bucket
     bucket: BucketSettings
+    #: the processing queue and its dead-letter queue
     queue: QueueSettings
+    #: the REST API (and, without consolidated_api, the platform's own APIs)
     api: ApiSettings
+    #: the pipeline's alarms on the payment-notifications topic
     alarms: AlarmSettings
 
     def __post_init__(self) -> None:

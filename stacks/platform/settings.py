@@ -43,8 +43,11 @@ CertificateArn = matching(_CERTIFICATE_ARN.pattern, "an ACM certificate ARN")
 class NatSettings:
     """How private subnets reach the internet: a NAT instance, or ``gateways`` NAT Gateways."""
 
+    #: a NAT instance (cheap, single) or NAT Gateways
     mode: Literal["instance", "gateway"]
+    #: NAT Gateways (1 for an instance)
     gateways: whole(1, 6)
+    #: type of the NAT instance
     instance_type: InstanceType
 
     def __post_init__(self) -> None:
@@ -56,9 +59,13 @@ class NatSettings:
 class NetworkSettings:
     """The VPC: address range, zones, NAT and what the flow logs record."""
 
+    #: address range of the VPC
     cidr: Cidr
+    #: availability zones (named a, b, c... of the region)
     max_azs: whole(1, 6)
+    #: how private subnets reach the internet
     nat: NatSettings
+    #: what the VPC flow logs record
     flow_log_traffic: Literal["ALL", "ACCEPT", "REJECT"]
 
     def __post_init__(self) -> None:
@@ -70,11 +77,17 @@ class NetworkSettings:
 class ComputeSettings:
     """The worker Auto Scaling group: size and target-tracking targets."""
 
+    #: type of the worker instances
     instance_type: InstanceType
+    #: smallest worker group
     min_capacity: whole(0, 100)
+    #: largest worker group
     max_capacity: whole(1, 100)
+    #: encrypted gp3 root volume (GB)
     volume_gb: whole(8, 16384)
+    #: target-tracking CPU
     cpu_target_percent: whole(10, 95)
+    #: target-tracking memory (CloudWatch agent)
     memory_target_percent: whole(10, 95)
 
     def __post_init__(self) -> None:
@@ -86,6 +99,7 @@ class ComputeSettings:
 class PlatformFunctions(FunctionSettings):
     """The platform's own functions (status endpoint, responder, rotation), one size for all."""
 
+    #: reserved executions of each platform function (rotation: 1)
     reserved_concurrency: whole(1, 1000)
 
 
@@ -93,7 +107,9 @@ class PlatformFunctions(FunctionSettings):
 class GuardDutySettings:
     """GuardDuty allows one detector per account and region: create it, or use the existing one."""
 
+    #: create the detector, or use the account's existing one
     mode: Literal["create", "existing"]
+    #: the existing detector (mode existing only)
     detector_id: DetectorId | None = None
 
     def __post_init__(self) -> None:
@@ -112,8 +128,11 @@ class GuardDutySettings:
 class SecuritySettings:
     """Shield, GuardDuty and rotation; the WAF rules come with each API (``payments.api``)."""
 
+    #: protect the edge distribution with Shield Advanced (needs edge.enabled)
     shield_advanced: bool
+    #: the account's GuardDuty detector
     guardduty: GuardDutySettings
+    #: rotation interval of every generated secret
     secret_rotation_days: whole(1, 365)
 
 
@@ -127,11 +146,17 @@ class EdgeSettings:
     other keys are required when ``enabled`` is true and unused otherwise.
     """
 
+    #: put a CloudFront distribution in front of the REST API
     enabled: bool
+    #: where CloudFront-scope resources live: the environment's region, us-east-1
     region: Region | None = None
+    #: the distribution's custom domain
     domain_name: DomainName | None = None
+    #: ACM certificate for domain_name, issued in region
     certificate_arn: CertificateArn | None = None
+    #: CloudFront price class
     price_class: PriceClass | None = None
+    #: the secret header that proves a request came through the distribution
     origin_verify: OriginVerifySettings | None = None
 
     def __post_init__(self) -> None:
@@ -154,8 +179,11 @@ class EdgeSettings:
 class Subscriptions:
     """Who receives each alert topic: names from the environment's ``contacts``."""
 
+    #: contacts e-mailed by the cost topic
     cost: tuple[str, ...]
+    #: contacts e-mailed by the security topic
     security: tuple[str, ...]
+    #: contacts e-mailed by the operations topic
     operations: tuple[str, ...]
 
 
@@ -163,12 +191,19 @@ class Subscriptions:
 class AlertSettings:
     """Alarm thresholds of the platform (alarms only when ``alarms``) and the topics' readers."""
 
+    #: create the platform's alarms
     alarms: bool
+    #: alarm when a function's errors exceed this share of invocations
     function_error_rate_percent: Percent
+    #: alarm when an API's 4XX responses exceed this share
     api_4xx_percent: Percent
+    #: alarm when an API's 5XX responses exceed this share
     api_5xx_percent: Percent
+    #: alarm when the workers' average CPU stays above this for 15 minutes
     ec2_cpu_percent: Percent
+    #: alarm at this many throttled table requests in 5 minutes
     dynamodb_throttle_events: whole(1)
+    #: who receives each alert topic
     subscriptions: Subscriptions
 
 
@@ -181,11 +216,17 @@ class CostSettings:
     tag Aspect writes on every resource, so the filter and the tags cannot drift apart.
     """
 
+    #: region of the AWS/Billing metrics (us-east-1)
     billing_metrics_region: Region
+    #: create the account's one AWS-services anomaly monitor
     service_monitor: bool
+    #: monthly budget of the cost centre (USD)
     monthly_budget_usd: whole(1)
+    #: alert when actual spend passes this share of the budget
     budget_alert_percent: whole(1, 1000)
+    #: report an anomaly of at least this impact (USD)...
     anomaly_threshold_usd: whole(1)
+    #: ...and at least this share of the expected spend
     anomaly_threshold_percent: whole(1, 1000)
 
 
@@ -193,10 +234,15 @@ class CostSettings:
 class StorageSettings:
     """``lifecycle`` off means objects stay in S3 Standard forever (the legacy baseline)."""
 
+    #: lifecycle rules on the audit, archive and log buckets (off: legacy)
     lifecycle: bool
+    #: age at which archives and audit logs move to Glacier classes
     glacier_after_days: whole(1, 3650)
+    #: exports/ in S3 Intelligent-Tiering from day 0
     intelligent_tiering: bool
+    #: audit logs stay immediately readable this long (PCI DSS 10.5.1: 90)
     audit_hot_days: whole(90)
+    #: audit logs are deleted after this (PCI DSS 10.5.1: 365)
     audit_retention_days: whole(365)
 
     def __post_init__(self) -> None:
@@ -211,15 +257,25 @@ class StorageSettings:
 class PlatformSettings:
     """Every environment-specific value of the hardened platform (``environments.<env>.platform``)."""
 
+    #: the VPC
     network: NetworkSettings
+    #: the worker Auto Scaling group
     compute: ComputeSettings
+    #: the platform's functions (status endpoint, responder, rotation)
     functions: PlatformFunctions
+    #: Shield, GuardDuty, secret rotation
     security: SecuritySettings
+    #: the CloudFront distribution in front of the API
     edge: EdgeSettings
+    #: the three alert topics and the platform's alarms
     alerts: AlertSettings
+    #: budget and cost anomaly detection
     cost: CostSettings
+    #: audit, archive and access-log buckets
     storage: StorageSettings
+    #: one REST API for every route (off: one API per service, legacy)
     consolidated_api: bool
+    #: a multi-region CloudTrail trail into the audit bucket
     audit_trail: bool
 
     def __post_init__(self) -> None:
