@@ -17,6 +17,7 @@ profile's overlay), so the sentence points at the line to fix. This module impor
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import ipaddress
 import json
@@ -155,9 +156,14 @@ def read(cls: type[T], raw: Any, layers: Sequence[Layer], home: str) -> T:
     the path in the last layer that holds the offending key, or below ``home`` (e.g.
     ``environments.dev``) for a key no layer has."""
     try:
-        return TypeAdapter(cls).validate_json(json.dumps(raw))
+        return _adapter(cls).validate_json(json.dumps(raw))
     except ValidationError as exc:
         raise ConfigError(sentence(cls, exc.errors()[0], layers, home)) from None
+
+
+@functools.cache
+def _adapter(cls: type[T]) -> TypeAdapter[T]:
+    return TypeAdapter(cls)
 
 
 def sentence(cls: type, error: Mapping[str, Any], layers: Sequence[Layer], home: str) -> str:
@@ -188,8 +194,16 @@ def where(loc: Sequence[str], layers: Sequence[Layer], home: str) -> str:
     """The dotted key path, prefixed by the last layer that holds it (else by ``home``)."""
     for name, mapping in reversed(layers):
         if _lookup(mapping, loc, missing=_MISSING) is not _MISSING:
-            return ".".join([name, *loc])
-    return ".".join([home, *loc]) if home else ".".join(loc)
+            return _dotted(name, loc)
+    return _dotted(home, loc)
+
+
+def _dotted(prefix: str, loc: Sequence[str]) -> str:
+    """``prefix.a.b[0]``: list positions in brackets."""
+    text = prefix
+    for part in loc:
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text
 
 
 _MISSING = object()
