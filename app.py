@@ -1,37 +1,53 @@
-"""The one entry point: builds the payment platform for the environment named by ``-c env=...``.
+"""The one entry point: builds every stack of the environment named by ``-c env=...``.
 
 npx cdk synth -c env=production [-c suffix=pr42] [-c profile=legacy]
+
+The context is read once into one typed configuration (:mod:`stacks.config`), and the
+governance policy is built from the same environment, profile and suffix; both are checked
+before the CDK is loaded. A configuration error is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
-import aws_cdk as cdk
+from governance.policy import Policy, PolicyError
+from stacks.config import ConfigError, Configuration, cli_context, load_configuration, tag_value
 
-import governance
-from governance.policy import PolicyError
-from stacks.config import ConfigError, load_environment
-from stacks.platform import build_platform
+
+def configure(context: Mapping[str, Any]) -> tuple[Configuration, Policy]:
+    """The run's configuration and its policy, for one and the same environment, profile, suffix."""
+    config = load_configuration(context)
+    policy = Policy.from_context(
+        context.get("governance"),
+        environment=config.name,
+        profile=config.profile,
+        suffix=config.suffix,
+    )
+    return config, policy
 
 
 def main() -> None:
-    app = cdk.App()
-    ctx = app.node.try_get_context
     try:
-        config = load_environment(
-            {
-                "environments": ctx("environments"),
-                "governance": ctx("governance"),
-                "platform_profiles": ctx("platform_profiles"),
-            },
-            env=ctx("env"),
-            suffix=ctx("suffix"),
-            profile=ctx("profile"),
+        config, policy = configure(cli_context())
+        cost_center = tag_value(
+            policy, "CostCenter", "the platform's budget and cost anomaly monitor filter on it"
         )
-        policy = governance.policy_from_app(app)
-        build_platform(app, config)  # section settings (payments, platform) are read here
     except (ConfigError, PolicyError) as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+    import aws_cdk as cdk
+
+    import governance
+    from stacks.assembly import build
+
+    app = cdk.App()
+    try:
+        build(app, config, cost_center=cost_center)
+    except ConfigError as exc:  # a combination only the stacks can judge
         print(f"configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
     governance.apply(app, policy)

@@ -52,8 +52,9 @@ def synth_variant(variant: str) -> None:
 
     import governance
     from governance.plugin import GovernancePlugin
-    from stacks.config import load_environment
-    from stacks.platform import build_platform
+    from governance.policy import Policy
+    from stacks.assembly import build
+    from stacks.config import cli_context, load_configuration
 
     class TimedPlugin(GovernancePlugin):
         def validate(self, context):  # type: ignore[override]
@@ -66,17 +67,16 @@ def synth_variant(variant: str) -> None:
                 out.write_text(f"{seconds:.6f}\n")
 
     app = cdk.App()
-    ctx = app.node.try_get_context
-    config = load_environment(
-        {
-            "environments": ctx("environments"),
-            "governance": ctx("governance"),
-            "platform_profiles": ctx("platform_profiles"),
-        },
-        env=ctx("env"),
+    context = cli_context()
+    config = load_configuration(context)
+    policy = Policy.from_context(
+        context.get("governance"),
+        environment=config.name,
+        profile=config.profile,
+        suffix=config.suffix,
     )
-    policy = dataclasses.replace(governance.policy_from_app(app), cdk_nag_packs=())
-    build_platform(app, config)
+    policy = dataclasses.replace(policy, cdk_nag_packs=())
+    build(app, config, cost_center=policy.tag_values["CostCenter"])
     governance.apply_aspects(app, policy)
     plugins: list = []
     if "govern" in variant:

@@ -6,8 +6,14 @@ Linux arm64 (Graviton) wheels for CPython 3.11, whatever machine this runs on - 
 as the layer asset (Lambda puts ``python/`` on ``sys.path``).
 
 A stamp file (``build/layer.stamp``) records a hash of requirements.txt, the package
-sources and the pip target options; when it matches and the layer exists, nothing is done.
-After installing, every wheel's tags are checked so an x86_64 binary can never slip in.
+sources, the pip target options and the build's format; when it matches and the layer exists,
+nothing is done. After installing, every wheel's tags are checked so an x86_64 binary can never
+slip in.
+
+The layer's content depends on its inputs only, not on where the repository is checked out:
+pip's console scripts (``bin/``, whose first line names this machine's interpreter) are removed
+and so are their lines in each ``RECORD``; otherwise the asset hash, and with it the template,
+would change with the checkout's path.
 
 Usage: ``python scripts/build_layer.py [--force]``. Exits 1 with one error line on failure.
 """
@@ -24,6 +30,10 @@ from pathlib import Path
 PLATFORM = "manylinux2014_aarch64"
 PYTHON_VERSION = "3.11"
 PACKAGE = "payments_common"
+#: Bump when the same inputs start producing a different layer (invalidates old stamps).
+BUILD_FORMAT = "2"
+#: Where pip's RECORD lists the console scripts of ``--target`` installs.
+CONSOLE_SCRIPTS = "../../bin/"
 
 
 class LayerBuildError(RuntimeError):
@@ -54,7 +64,7 @@ def _source_files(src: Path) -> list[Path]:
 
 def compute_stamp(root: Path) -> str:
     """Hash of requirements.txt, the package sources and the pip target options."""
-    digest = hashlib.sha256(f"{PLATFORM}|{PYTHON_VERSION}|cp\n".encode())
+    digest = hashlib.sha256(f"{PLATFORM}|{PYTHON_VERSION}|cp|{BUILD_FORMAT}\n".encode())
     digest.update((root / "stacks/layer/requirements.txt").read_bytes())
     src = root / "stacks/layer/src" / PACKAGE
     for path in _source_files(src):
@@ -83,6 +93,16 @@ def check_wheel_tags(target: Path) -> list[str]:
                 raise LayerBuildError(f"{wheel_file.parent.name} has non-arm64 tag {tag}")
             binary_tags.append(f"{wheel_file.parent.name.split('-')[0]} {tag}")
     return binary_tags
+
+
+def drop_console_scripts(target: Path) -> None:
+    """Remove pip's console scripts and their RECORD lines (they name the build interpreter)."""
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    for record in sorted(target.glob("*.dist-info/RECORD")):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith(CONSOLE_SCRIPTS)]
+        if kept != lines:
+            record.write_text("".join(kept), encoding="utf-8")
 
 
 def _read_stamp(stamp_file: Path) -> str | None:
@@ -118,7 +138,7 @@ def build_layer(root: Path, force: bool = False) -> Path:
 
     for tag in check_wheel_tags(target):
         print(f"binary wheel: {tag}")
-    shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts are useless in a layer
+    drop_console_scripts(target)  # useless in a layer, and they name this machine's python
     print(f"copying {src} -> {target / PACKAGE}")
     shutil.copytree(src, target / PACKAGE, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     stamp_file.write_text(stamp + "\n", encoding="utf-8")

@@ -1,190 +1,271 @@
-"""The platform's environment configuration: ``cdk.json`` context read into a frozen dataclass.
+"""The one configuration of a run: ``cdk.json`` context read once into a typed, frozen value.
 
-``app.py`` builds one :class:`EnvironmentConfig` for the environment named by ``-c env=...`` and
-passes it to every stack as a keyword argument; no stack reads context on its own. A missing key,
-an unknown environment or a value of the wrong type raises :class:`ConfigError` with one sentence
-naming the key and what is allowed.
+``app.py`` calls :func:`load_configuration` once; the result, a :class:`Configuration`, names the
+environment (``-c env=``), the profile (``-c profile=``, default ``optimised``), the naming
+suffix (``-c suffix=``, default the environment's name), the account and regions, and holds one
+typed section per system (``payments``, ``platform``). The governance policy is built from the
+*same* environment, profile and suffix; stacks are handed typed sections, never the context.
+
+An environment's values are layered, later layers winning, merged with
+:func:`governance.merge.deep_merged`:
+
+1. ``defaults`` - what every environment shares, written once;
+2. ``environments.<env>`` - what this environment changes;
+3. ``platform_profiles.<profile>.all`` and ``platform_profiles.<profile>.<env>`` - the overlay of
+   the profile (``legacy`` is the cost report's "before").
+
+Every environment under every profile is checked, not only the one synthesized, so a typo in
+``production`` or in the ``legacy`` overlay fails ``-c env=dev`` too (a few milliseconds each). Anything wrong - a missing or unknown key, a value of the wrong type or
+shape - raises :class:`ConfigError` with one sentence naming the key in the layer it came from.
+This module imports no CDK.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+import dataclasses
+import difflib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
-SUFFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
-ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+from governance.identifiers import SUFFIX_RULE, is_suffix
+from governance.merge import deep_merged
+from stacks.payments.settings import PaymentsSettings
+from stacks.platform.settings import TOPICS, PlatformSettings
+from stacks.validation import (
+    Account,
+    ConfigError,
+    Email,
+    Invalid,
+    Layer,
+    Region,
+    read,
+    settings,
+)
+
+if TYPE_CHECKING:
+    from governance.policy import Policy
+
+__all__ = ["ConfigError", "Configuration", "Deployment", "cli_context", "load_configuration"]
+
+#: The context keys this configuration reads (CDK's own keys contain ':' or start with '@').
+CONTEXT_KEYS = ("env", "suffix", "profile", "defaults", "environments", "platform_profiles", "governance")  # fmt: skip
+DEFAULT_PROFILE = "optimised"
+#: Where the CDK CLI hands an app its context (aws-cdk-lib's App reads the same two).
+CONTEXT_ENV = "CDK_CONTEXT_JSON"
+CONTEXT_OVERFLOW_ENV = "CONTEXT_OVERFLOW_LOCATION_ENV"
 
 
-class ConfigError(ValueError):
-    """The environment configuration in ``cdk.json`` is wrong; the message says which key."""
+@settings
+class EnvironmentSettings:
+    """One environment after its layers are merged: where it deploys and each system's section."""
+
+    #: AWS account the environment deploys to
+    account: Account
+    #: AWS region the environment deploys to
+    region: Region
+    #: the second region (for multi-region systems)
+    secondary_region: Region
+    #: e-mail address by contact name, referenced by alerts.subscriptions
+    contacts: dict[str, Email]
+    #: the payment pipeline (seed 001/002)
+    payments: PaymentsSettings
+    #: the hardened platform (seed 000)
+    platform: PlatformSettings
+
+    def __post_init__(self) -> None:
+        edge = self.platform.edge
+        if edge.enabled and edge.region != self.region:
+            raise Invalid(
+                f"is {edge.region}, where CloudFront-scope resources (the WAF web ACL, the "
+                f"viewer certificate) must be created, but the platform is deployed to "
+                f"{self.region}: deploy the environment to {edge.region} or disable "
+                "platform.edge.enabled",
+                key="platform.edge.region",
+                show_value=False,
+            )
+        for topic in TOPICS:
+            for name in getattr(self.platform.alerts.subscriptions, topic):
+                if name not in self.contacts:
+                    known = ", ".join(sorted(self.contacts)) or "none"
+                    raise Invalid(
+                        f"names {name!r}, which is not one of the contacts ({known})",
+                        key=f"platform.alerts.subscriptions.{topic}",
+                        show_value=False,
+                    )
 
 
-@dataclass(frozen=True)
-class EnvironmentConfig:
-    """Everything environment-specific the stacks need, read once in ``app.py``."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Deployment:
+    """Where a stack goes and how its physical names end: what every stack is handed."""
 
-    name: str
+    environment: str
     suffix: str
-    profile: str
     account: str
     region: str
-    secondary_region: str
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def section(self, key: str) -> ConfigReader:
-        """Typed reader over ``environments.<name>.<key>`` (after the profile's overrides)."""
-        value = self.raw.get(key)
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"missing key environments.{self.name}.{key} (an object)")
-        return ConfigReader(value, f"environments.{self.name}.{key}")
 
     def physical_name(self, base: str) -> str:
         """``base`` with the environment suffix, e.g. ``payment-transactions-dev``."""
         return f"{base}-{self.suffix}"
 
 
-class ConfigReader:
-    """Typed access to one configuration mapping with error messages that name the key."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Configuration:
+    """Everything one synthesis needs, read once in ``app.py``.
 
-    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
-        self.raw = raw
-        self.where = where
+    Room for more systems: a system adds its section as a field here and on
+    :class:`EnvironmentSettings` (see docs/configuration.md).
+    """
 
-    def _get(self, key: str) -> Any:
-        if key not in self.raw:
-            raise ConfigError(f"missing key {self.where}.{key}")
-        return self.raw[key]
+    deployment: Deployment
+    profile: str
+    secondary_region: str
+    contacts: Mapping[str, str]
+    payments: PaymentsSettings
+    platform: PlatformSettings
 
-    def string(self, key: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str:
-        value = self._get(key)
-        if not isinstance(value, str) or (pattern is not None and not pattern.match(value)):
-            expected = what or "a string"
-            raise ConfigError(f"{self.where}.{key} must be {expected}; got {value!r}")
-        return value
+    @property
+    def name(self) -> str:
+        """The environment's name (``dev``, ``staging``, ``production``)."""
+        return self.deployment.environment
 
-    def integer(self, key: str, minimum: int | None = None, maximum: int | None = None) -> int:
-        value = self._get(key)
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        if ok and minimum is not None and value < minimum:
-            ok = False
-        if ok and maximum is not None and value > maximum:
-            ok = False
-        if not ok:
-            bounds = (
-                f" between {minimum} and {maximum}"
-                if minimum is not None and maximum is not None
-                else (f" >= {minimum}" if minimum is not None else "")
-            )
-            raise ConfigError(f"{self.where}.{key} must be a whole number{bounds}; got {value!r}")
-        return value
+    @property
+    def suffix(self) -> str:
+        return self.deployment.suffix
 
-    def number(self, key: str, minimum: float | None = None, maximum: float | None = None) -> float:
-        value = self._get(key)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or (minimum is not None and value < minimum)
-            or (maximum is not None and value > maximum)
-        ):
-            raise ConfigError(
-                f"{self.where}.{key} must be a number in [{minimum}, {maximum}]; got {value!r}"
-            )
-        return float(value)
+    @property
+    def account(self) -> str:
+        return self.deployment.account
 
-    def boolean(self, key: str) -> bool:
-        value = self._get(key)
-        if not isinstance(value, bool):
-            raise ConfigError(f"{self.where}.{key} must be true or false; got {value!r}")
-        return value
+    @property
+    def region(self) -> str:
+        return self.deployment.region
 
-    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
-        value = self._get(key)
-        if value not in allowed:
-            raise ConfigError(
-                f"{self.where}.{key} must be one of {', '.join(allowed)}; got {value!r}"
-            )
-        return value
-
-    def string_list(self, key: str) -> tuple[str, ...]:
-        value = self._get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{self.where}.{key} must be a list of strings; got {value!r}")
-        return tuple(value)
-
-    def section(self, key: str) -> ConfigReader:
-        value = self._get(key)
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{self.where}.{key} must be an object; got {value!r}")
-        return ConfigReader(value, f"{self.where}.{key}")
-
-    def optional(self, key: str) -> bool:
-        return key in self.raw
+    def addresses(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The e-mail addresses of ``names`` (contacts, checked when the configuration was read)."""
+        return tuple(self.contacts[name] for name in names)
 
 
-def load_environment(
-    context: Mapping[str, Any] | None,
-    *,
-    env: str | None,
-    suffix: str | None = None,
-    profile: str | None = None,
-) -> EnvironmentConfig:
-    """Build the configuration for ``env`` from the CDK context (``environments`` block).
+def cli_context(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """The context the CDK CLI hands the app, read as aws-cdk-lib's ``App`` reads it.
 
-    A profile (``-c profile=legacy``) overlays ``platform_profiles.<profile>.all`` and then
-    ``platform_profiles.<profile>.<env>`` on the
-    environment before it is read."""
-    context = context or {}
+    Reading it here lets ``app.py`` check the configuration before the CDK (and its jsii
+    runtime) is loaded; ``App`` then reads the same two sources itself."""
+    context: dict[str, Any] = {}
+    try:
+        if environ.get(CONTEXT_ENV):
+            context.update(json.loads(environ[CONTEXT_ENV]))
+        if environ.get(CONTEXT_OVERFLOW_ENV):
+            context.update(json.loads(Path(environ[CONTEXT_OVERFLOW_ENV]).read_text()))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(f"cannot read the CDK context: {exc}") from None
+    if not isinstance(context, dict):
+        raise ConfigError("the CDK context must be a JSON object")
+    return context
+
+
+def load_configuration(context: Mapping[str, Any]) -> Configuration:
+    """Read ``context`` (``env``, ``suffix``, ``profile`` and the configuration blocks)."""
+    _refuse_near_misses(context)
     environments = context.get("environments")
     if not isinstance(environments, Mapping) or not environments:
         raise ConfigError(
             "missing context key 'environments' (an object keyed by environment name)"
         )
-    if not env:
-        raise ConfigError(
-            f"no environment given: pass -c env=NAME (allowed: {', '.join(environments)})"
-        )
+    names = ", ".join(environments)
+    env = context.get("env")
+    if env is None:
+        raise ConfigError(f"no environment given: pass -c env=NAME (allowed: {names})")
+    if not isinstance(env, str):
+        raise ConfigError(f"env must be the name of an environment ({names}); got {env!r}")
     if env not in environments:
-        raise ConfigError(f"unknown environment {env!r} (allowed: {', '.join(environments)})")
-    raw = environments[env]
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"environments.{env} must be an object")
-    profile = profile or "optimised"
-    profile_layers = (context.get("platform_profiles") or {}).get(profile) or {}
-    for layer_key in ("all", env):
-        overlay = profile_layers.get(layer_key) or {}
-        if not isinstance(overlay, Mapping):
-            raise ConfigError(f"platform_profiles.{profile}.{layer_key} must be an object")
-        raw = _deep_merged(raw, overlay)
-    reader = ConfigReader(raw, f"environments.{env}")
-    suffix = suffix or env
-    if not SUFFIX_PATTERN.match(suffix):
+        raise ConfigError(f"unknown environment {env!r} (allowed: {names})")
+    suffix = context.get("suffix", env)
+    if not is_suffix(suffix):
+        if "suffix" in context:
+            raise ConfigError(f"suffix must be {SUFFIX_RULE}; got {suffix!r}")
         raise ConfigError(
-            f"suffix {suffix!r} must be 1-20 lower-case letters, digits or hyphens, starting with a letter or digit"
+            f"environment name {env!r} cannot be the default suffix, which must be "
+            f"{SUFFIX_RULE}: pass -c suffix=..."
         )
-    profiles = (context.get("governance") or {}).get("profiles") or {"optimised": {}}
-    if profile not in profiles:
-        raise ConfigError(f"unknown profile {profile!r} (allowed: {', '.join(profiles)})")
-    return EnvironmentConfig(
-        name=env,
-        suffix=suffix,
-        profile=profile,
-        account=reader.string("account", ACCOUNT_PATTERN, "a 12-digit account id"),
-        region=reader.string("region", REGION_PATTERN, "an AWS region such as us-east-1"),
-        secondary_region=reader.string(
-            "secondary_region", REGION_PATTERN, "an AWS region such as us-west-2"
+    profile = context.get("profile", DEFAULT_PROFILE)
+    profiles = _mapping(context, "platform_profiles", {DEFAULT_PROFILE: {}})
+    if not isinstance(profile, str) or profile not in profiles:
+        allowed = ", ".join(profiles)
+        raise ConfigError(f"unknown profile {profile!r} in platform_profiles (allowed: {allowed})")
+    defaults = _mapping(context, "defaults", {})
+    checked: dict[tuple[str, str], EnvironmentSettings] = {}
+    for each_profile in (profile, *(p for p in profiles if p != profile)):
+        where = f"platform_profiles.{each_profile}"
+        overlays = _mapping(profiles, each_profile, {}, "platform_profiles")
+        for key in overlays:
+            if key != "all" and key not in environments:
+                raise ConfigError(f"unknown key {where}.{key} (allowed: all, {names})")
+        for name in (env, *(n for n in environments if n != env)):
+            layers: list[Layer] = [
+                ("defaults", defaults),
+                (f"environments.{name}", _mapping(environments, name, None, "environments")),
+                (f"{where}.all", _mapping(overlays, "all", {}, where)),
+                (f"{where}.{name}", _mapping(overlays, name, {}, where)),
+            ]
+            merged: dict[str, Any] = {}
+            for _, layer in layers:
+                merged = deep_merged(merged, layer)
+            checked[each_profile, name] = read(
+                EnvironmentSettings, merged, layers, f"environments.{name}"
+            )
+    chosen = checked[profile, env]
+    return Configuration(
+        deployment=Deployment(
+            environment=env, suffix=suffix, account=chosen.account, region=chosen.region
         ),
-        raw=raw,
+        profile=profile,
+        secondary_region=chosen.secondary_region,
+        contacts=MappingProxyType(dict(chosen.contacts)),
+        payments=chosen.payments,
+        platform=chosen.platform,
     )
 
 
-def _deep_merged(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _deep_merged(out[key], value)
-        else:
-            out[key] = value
-    return out
+def tag_value(policy: Policy, key: str, why: str) -> str:
+    """The policy's value of tag ``key``, which the platform also needs (``why``)."""
+    value = policy.tag_values.get(key)
+    if not value:
+        raise ConfigError(f"missing key governance.tag_values.{key}: {why}")
+    return value
+
+
+def _mapping(
+    parent: Mapping[str, Any], key: str, default: Any, where: str | None = None
+) -> Mapping[str, Any]:
+    value = parent.get(key, default)
+    path = f"{where}.{key}" if where else key
+    if value is None and default is None:
+        raise ConfigError(f"missing key {path}")
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{path} must be an object; got {value!r}")
+    return value
+
+
+def _refuse_near_misses(context: Mapping[str, Any]) -> None:
+    """A context key one typo away from a known one (``sufix``) is refused, not ignored."""
+    for key in context:
+        if key in CONTEXT_KEYS or ":" in key or key.startswith("@"):
+            continue
+        close = difflib.get_close_matches(key, CONTEXT_KEYS, n=1, cutoff=0.8)
+        if close:
+            raise ConfigError(f"unknown context key {key!r} (did you mean {close[0]!r}?)")
+
+
+def key_reference() -> str:
+    """The Markdown table of every key of an environment (docs/configuration.md)."""
+    from stacks.validation import reference
+
+    lines = ["| key | must be | meaning |", "| --- | --- | --- |"]
+    for key, expected, meaning in reference(EnvironmentSettings):
+        cells = (f"`{key}`", expected.replace("|", "\\|"), meaning.replace("|", "\\|"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

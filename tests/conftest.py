@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# tests/ is on sys.path (for synth_support), so tests/stacks/ would be a namespace package
+# "stacks" and tests/stacks/payments/ would shadow stacks.payments. A regular package anywhere
+# on sys.path wins over namespace portions: put the repository's own stacks/ there.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 from synth_support import CDK_ENV, ROOT, run_cdk_synth  # noqa: E402
 

@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 import governance
-
-#: Glacier storage classes a lifecycle rule may move objects to, by their CloudFormation name.
-GLACIER_CLASSES = ("GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
+from stacks.constructs.settings import BucketSettings
 
 #: Incomplete multipart uploads are never useful in an audit archive; abort them after a week.
 ABORT_MULTIPART_AFTER_DAYS = 7
 
 
-@dataclass(frozen=True)
-class BucketSettings:
-    """Versioning and lifecycle of the audit bucket (and of its access-log bucket)."""
-
-    versioned: bool
-    lifecycle_enabled: bool
-    glacier_transition_days: int
-    glacier_storage_class: str
-
-    def storage_class(self) -> s3.StorageClass:
-        if self.glacier_storage_class not in GLACIER_CLASSES:
-            raise ValueError(
-                f"storage class {self.glacier_storage_class!r} is not one of "
-                f"{', '.join(GLACIER_CLASSES)}"
-            )
-        return {
-            "GLACIER_IR": s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-            "GLACIER": s3.StorageClass.GLACIER,
-            "DEEP_ARCHIVE": s3.StorageClass.DEEP_ARCHIVE,
-        }[self.glacier_storage_class]
+def storage_class(settings: BucketSettings) -> s3.StorageClass:
+    """CDK's storage class for ``settings.glacier_storage_class``."""
+    return {
+        "GLACIER_IR": s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+        "GLACIER": s3.StorageClass.GLACIER,
+        "DEEP_ARCHIVE": s3.StorageClass.DEEP_ARCHIVE,
+    }[settings.glacier_storage_class]
 
 
 def _lifecycle_rules(settings: BucketSettings) -> list[s3.LifecycleRule]:
@@ -49,14 +32,14 @@ def _lifecycle_rules(settings: BucketSettings) -> list[s3.LifecycleRule]:
             enabled=True,
             transitions=[
                 s3.Transition(
-                    storage_class=settings.storage_class(),
+                    storage_class=storage_class(settings),
                     transition_after=Duration.days(settings.glacier_transition_days),
                 )
             ],
             noncurrent_version_transitions=(
                 [
                     s3.NoncurrentVersionTransition(
-                        storage_class=settings.storage_class(),
+                        storage_class=storage_class(settings),
                         transition_after=Duration.days(settings.glacier_transition_days),
                     )
                 ]

@@ -15,7 +15,6 @@ Every function gets
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
@@ -27,39 +26,23 @@ from constructs import Construct
 
 import governance
 from stacks.constructs.logs import encrypted_log_group
-
-ARCHITECTURES = ("arm64", "x86_64")
-PYTHON_RUNTIMES = ("python3.11", "python3.12", "python3.13")
+from stacks.constructs.settings import FunctionSettings
 
 
-@dataclass(frozen=True)
-class FunctionSettings:
-    """How every function of a service is sized and observed (one value per environment)."""
+def lambda_runtime(settings: FunctionSettings) -> lambda_.Runtime:
+    """CDK's runtime for ``settings.runtime`` (``python3.11`` -> ``Runtime.PYTHON_3_11``)."""
+    return getattr(
+        lambda_.Runtime, "PYTHON_" + settings.runtime.removeprefix("python").replace(".", "_")
+    )
 
-    runtime: str
-    architecture: str
-    memory_mb: int
-    timeout_s: int
-    log_retention_days: int | None
-    tracing: bool
 
-    def lambda_runtime(self) -> lambda_.Runtime:
-        if self.runtime not in PYTHON_RUNTIMES:
-            raise ValueError(f"runtime {self.runtime!r} is not one of {', '.join(PYTHON_RUNTIMES)}")
-        return getattr(
-            lambda_.Runtime, "PYTHON_" + self.runtime.removeprefix("python").replace(".", "_")
-        )
-
-    def lambda_architecture(self) -> lambda_.Architecture:
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"architecture {self.architecture!r} is not one of {', '.join(ARCHITECTURES)}"
-            )
-        return (
-            lambda_.Architecture.ARM_64
-            if self.architecture == "arm64"
-            else lambda_.Architecture.X86_64
-        )
+def lambda_architecture(settings: FunctionSettings) -> lambda_.Architecture:
+    """CDK's architecture for ``settings.architecture``."""
+    return (
+        lambda_.Architecture.ARM_64
+        if settings.architecture == "arm64"
+        else lambda_.Architecture.X86_64
+    )
 
 
 class PlatformFunction(Construct):
@@ -130,8 +113,8 @@ class PlatformFunction(Construct):
             description=description or None,
             code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc"]),
             handler=handler,
-            runtime=settings.lambda_runtime(),
-            architecture=settings.lambda_architecture(),
+            runtime=lambda_runtime(settings),
+            architecture=lambda_architecture(settings),
             memory_size=settings.memory_mb,
             timeout=Duration.seconds(settings.timeout_s),
             reserved_concurrent_executions=reserved_concurrency,
@@ -163,3 +146,30 @@ class PlatformFunction(Construct):
         if new:
             self._key_statement.add_actions(*new)
             self._key_actions.update(new)
+
+
+def acknowledge_trade_offs(
+    function: PlatformFunction, *, runtime: str, runtime_key: str, apis: str
+) -> None:
+    """The function is outside a VPC and pinned to the layer's runtime: say why, once.
+
+    ``apis`` lists what the function calls; ``runtime_key`` is the configuration key of
+    ``runtime`` (e.g. ``platform.functions.runtime``)."""
+    governance.acknowledge(
+        function.function,
+        "PCI.DSS.321-LambdaInsideVPC",
+        f"The function calls only AWS APIs ({apis}) over TLS with SigV4 and reaches no host in "
+        "a private network; no data store it touches is network-addressable, so a VPC would "
+        "segment nothing. Its access is segmented by IAM: a role of its own, scoped to this "
+        "environment's resource and key ARNs.",
+        plugin=None,
+    )
+    governance.acknowledge(
+        function.function,
+        "AwsSolutions-L1",
+        f"The runtime ({runtime}) is set by configuration ({runtime_key}) and is one AWS Lambda "
+        "supports; the shared layer's binary wheels are built for that CPython version "
+        "(scripts/build_layer.py), so the runtime moves together with the layer build, not "
+        "silently to the newest.",
+        plugin=None,
+    )

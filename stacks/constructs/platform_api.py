@@ -41,8 +41,7 @@ from constructs import Construct
 
 import governance
 from stacks.constructs.logs import encrypted_log_group
-
-LOG_LEVELS = ("OFF", "ERROR", "INFO")
+from stacks.constructs.settings import ApiSettings
 
 #: Fields of the JSON access-log line (API Gateway ``$context`` variables).
 ACCESS_LOG_FIELDS: dict[str, str] = {
@@ -72,24 +71,6 @@ _API_KEY_REASON = (
     "plan that throttles it per key; every request also passes the WAF WebACL (rate limit per "
     "IP, SQL-injection and XSS rule groups) and JSON-schema request validation."
 )
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """Throttling, keys, logging and WAF settings of one REST API (one value per environment)."""
-
-    stage_rate_limit_rps: int
-    stage_burst_limit: int
-    key_rate_limit_rps: int
-    key_burst_limit: int
-    api_key_clients: tuple[str, ...]
-    waf_rate_limit: int
-    waf_rate_window_s: int
-    waf_managed_rule_groups: tuple[str, ...]
-    access_log_retention_days: int | None
-    execution_log_level: str
-    execution_log_retention_days: int | None
-    tracing: bool
 
 
 @dataclass(frozen=True)
@@ -336,11 +317,6 @@ class PlatformApi(Construct):
         description: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
-        if settings.execution_log_level not in LOG_LEVELS:
-            raise ValueError(
-                f"execution log level {settings.execution_log_level!r} is not one of "
-                f"{', '.join(LOG_LEVELS)}"
-            )
         self.api_name = api_name
         self.stage_name = stage_name
         self.settings = settings

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-
-@dataclass(frozen=True)
-class QueueSettings:
-    """Retention, redrive and consumer settings of a queue and its dead-letter queue."""
-
-    retention_days: int
-    dlq_retention_days: int
-    max_receive_count: int
-    visibility_timeout_s: int
-    batch_size: int
-    max_batching_window_s: int
+from stacks.constructs.settings import QueueSettings
 
 
 class QueueWithDeadLetter(Construct):

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-BILLING_MODES = ("on_demand", "provisioned")
-
-
-@dataclass(frozen=True)
-class TableSettings:
-    """Capacity and recovery of a table; capacity numbers apply in ``provisioned`` mode only."""
-
-    billing_mode: str
-    read_capacity: int
-    write_capacity: int
-    max_read_capacity: int
-    max_write_capacity: int
-    target_utilization_percent: int
-    point_in_time_recovery: bool
-
-    @property
-    def provisioned(self) -> bool:
-        return self.billing_mode == "provisioned"
+from stacks.constructs.settings import TableSettings
 
 
 class EncryptedTable(Construct):
@@ -48,10 +29,6 @@ class EncryptedTable(Construct):
         key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        if settings.billing_mode not in BILLING_MODES:
-            raise ValueError(
-                f"billing mode {settings.billing_mode!r} is not one of {', '.join(BILLING_MODES)}"
-            )
         self.settings = settings
         capacity = (
             {"read_capacity": settings.read_capacity, "write_capacity": settings.write_capacity}

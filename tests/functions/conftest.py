@@ -162,8 +162,21 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Aws:
     return Aws(moto_url, dynamodb, sqs, sns, queue_url, dlq_url, topics)
 
 
+#: Each system's function code lives beside the system that deploys it.
+FUNCTION_DIRS = (
+    ROOT / "stacks" / "payments" / "functions",
+    ROOT / "stacks" / "platform" / "functions",
+)
+
+
+def function_path(name: str) -> Path:
+    """``stacks/<system>/functions/<name>/index.py`` for the function ``name``."""
+    (path,) = [d / name / "index.py" for d in FUNCTION_DIRS if (d / name / "index.py").is_file()]
+    return path
+
+
 def _function(name: str) -> ModuleType:
-    return load_module(ROOT / "stacks" / "functions" / name / "index.py", f"lambda_fn_{name}")
+    return load_module(function_path(name), f"lambda_fn_{name}")
 
 
 @pytest.fixture

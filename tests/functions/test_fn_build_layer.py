@@ -88,3 +88,15 @@ def test_non_arm64_wheel_is_rejected(build_layer_module, tmp_path):
     (info / "WHEEL").write_text("Wheel-Version: 1.0\nTag: cp311-cp311-manylinux_2_17_x86_64\n")
     with pytest.raises(build_layer_module.LayerBuildError, match="x86_64"):
         build_layer_module.check_wheel_tags(tmp_path)
+
+
+def test_console_scripts_leave_no_trace_of_the_build_interpreter(build_layer_module, tmp_path):
+    """The layer (so its asset hash) must not depend on the checkout's path."""
+    info = tmp_path / "idna-3.20.dist-info"
+    info.mkdir()
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin/idna").write_text("#!/some/checkout/.venv/bin/python\n")
+    (info / "RECORD").write_text("../../bin/idna,sha256=abc,166\nidna/__init__.py,sha256=def,849\n")
+    build_layer_module.drop_console_scripts(tmp_path)
+    assert not (tmp_path / "bin").exists()
+    assert (info / "RECORD").read_text() == "idna/__init__.py,sha256=def,849\n"

@@ -12,7 +12,9 @@ from conftest import ROOT, TABLE, Aws, load_module
 
 @pytest.fixture
 def status(aws: Aws) -> ModuleType:
-    return load_module(ROOT / "stacks" / "functions" / "payment_status" / "index.py", "fn_status")
+    return load_module(
+        ROOT / "stacks" / "payments" / "functions" / "payment_status" / "index.py", "fn_status"
+    )
 
 
 def _put(aws: Aws, transaction_id: str, timestamp: str, status: str) -> None:

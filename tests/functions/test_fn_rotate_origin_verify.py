@@ -152,7 +152,8 @@ class Edge:
 @pytest.fixture
 def rotate(aws: Aws) -> ModuleType:
     return load_module(
-        ROOT / "stacks" / "functions" / "rotate_origin_verify" / "index.py", "fn_rotate_origin"
+        ROOT / "stacks" / "platform" / "functions" / "rotate_origin_verify" / "index.py",
+        "fn_rotate_origin",
     )
 
 

@@ -16,7 +16,9 @@ TEMPLATE = {"username": "payments_app", "password": "initial-password-0000000000
 @pytest.fixture
 def rotate(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setenv("PASSWORD_LENGTH", "32")
-    return load_module(ROOT / "stacks" / "functions" / "rotate_secret" / "index.py", "fn_rotate")
+    return load_module(
+        ROOT / "stacks" / "platform" / "functions" / "rotate_secret" / "index.py", "fn_rotate"
+    )
 
 
 @pytest.fixture
