@@ -160,6 +160,20 @@ def _actuals(args: argparse.Namespace) -> tuple[Actuals | None, str]:
     return actuals, "from Cost Explorer"
 
 
+def bridge_summary(bridge: dict) -> str:
+    """The bridge's three headline figures on one line, each saying what it compares."""
+    pct = bridge["all_in_change_percent"]
+    change = bridge["all_in_change"]
+    return (
+        f"bridge: today ${bridge['today']:,.2f} → optimised ${bridge['optimised']:,.2f} a month;"
+        f" all-in change (today → optimised) {'+' if change >= 0 else '−'}${abs(change):,.2f}"
+        f" ({'n/a' if pct is None else f'{pct:+.1f}%'});"
+        f" levers' like-for-like saving (legacy → optimised, same security)"
+        f" ${bridge['levers_saving']:,.2f};"
+        f" security additions +${bridge['security_additions']:,.2f}"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
@@ -241,4 +255,6 @@ def _run(args: argparse.Namespace) -> int:
         if unpriced:
             summary += f"; {unpriced} resource(s) not priced"
         print(summary + " → " + ", ".join(p for p, _ in outputs if p != "-"))
+        if data.get("bridge"):
+            print(bridge_summary(data["bridge"]))
     return EXIT_OK

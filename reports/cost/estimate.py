@@ -108,6 +108,7 @@ def price_resource(
         name=display_name(res),
         service=service_for(res.type),
         status=Status.PRICED,
+        resource=res,
     )
     spec = all_pricers().get(res.type)
     if spec is None:

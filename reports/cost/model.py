@@ -13,7 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.template import Resource, Template
 
 
 class Status(StrEnum):
@@ -80,6 +83,12 @@ class LineItem:
     components: list[CostComponent] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: the template resource priced (not serialised): the bridge and the system view read it
+    resource: Resource | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def template(self) -> Template | None:
+        return self.resource.template if self.resource is not None else None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -300,48 +309,9 @@ class Comparison:
         return rows
 
     def drivers(self, minimum: float = 0.005) -> list[Driver]:
-        """Group the resource deltas into named reasons, largest saving first.
-
-        Changed resources are grouped by resource type and the exact configuration change
-        ("configuration 3,008 MB x86_64 → 512 MB arm64"); added resources by type. Removed
-        resources are grouped by type too, and when the remaining resources of that type carry
-        more usage after (several REST APIs consolidated into one), the two are one driver:
-        "N removed; usage moves to the remaining M", with the net saving.
-        """
-        same = "same configuration, different usage or price tier"
-        groups: dict[tuple[str, str, str], list[ResourceDelta]] = defaultdict(list)
-        for row in self.resources():
-            if abs(row.saving) < minimum:
-                continue
-            change = row.change
-            if change == "changed":
-                text = "; ".join(f"{k} {b} → {a}" for k, b, a in row.attribute_changes())
-            elif change in ("removed", "added"):
-                text = change
-            else:
-                text = same
-            groups[(row.service, row.resource_type, text)].append(row)
-        for service, rtype, text in list(groups):
-            if text != "removed" or (service, rtype, same) not in groups:
-                continue
-            removed = groups.pop((service, rtype, "removed"))
-            kept = groups.pop((service, rtype, same))
-            merged = f"{len(removed)} removed; their usage moves to the remaining {len(kept)}"
-            groups[(service, rtype, merged)] = removed + kept
-        out = []
-        for (service, rtype, text), rows in groups.items():
-            envs = tuple(dict.fromkeys(r.environment for r in rows))
-            out.append(
-                Driver(
-                    service=service,
-                    resource_type=rtype,
-                    description=text,
-                    count=len(rows),
-                    environments=envs,
-                    saving=sum(r.saving for r in rows),
-                )
-            )
-        return sorted(out, key=lambda d: (-d.saving, d.resource_type, d.description))
+        """Group the resource deltas into named reasons, largest saving first (see
+        :func:`group_drivers`)."""
+        return group_drivers(self.resources(), minimum)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -364,6 +334,51 @@ class Comparison:
                 for r in self.resources()
             ],
         }
+
+
+def group_drivers(rows: Iterable[ResourceDelta], minimum: float = 0.005) -> list[Driver]:
+    """Group the resource deltas into named reasons, largest saving first.
+
+    Changed resources are grouped by resource type and the exact configuration change
+    ("configuration 3,008 MB x86_64 → 512 MB arm64"); added resources by type. Removed
+    resources are grouped by type too, and when the remaining resources of that type carry
+    more usage after (several REST APIs consolidated into one), the two are one driver:
+    "N removed; usage moves to the remaining M", with the net saving.
+    """
+    same = "same configuration, different usage or price tier"
+    groups: dict[tuple[str, str, str], list[ResourceDelta]] = defaultdict(list)
+    for row in rows:
+        if abs(row.saving) < minimum:
+            continue
+        change = row.change
+        if change == "changed":
+            text = "; ".join(f"{k} {b} → {a}" for k, b, a in row.attribute_changes())
+        elif change in ("removed", "added"):
+            text = change
+        else:
+            text = same
+        groups[(row.service, row.resource_type, text)].append(row)
+    for service, rtype, text in list(groups):
+        if text != "removed" or (service, rtype, same) not in groups:
+            continue
+        removed = groups.pop((service, rtype, "removed"))
+        kept = groups.pop((service, rtype, same))
+        merged = f"{len(removed)} removed; their usage moves to the remaining {len(kept)}"
+        groups[(service, rtype, merged)] = removed + kept
+    out = []
+    for (service, rtype, text), members in groups.items():
+        envs = tuple(dict.fromkeys(r.environment for r in members))
+        out.append(
+            Driver(
+                service=service,
+                resource_type=rtype,
+                description=text,
+                count=len(members),
+                environments=envs,
+                saving=sum(r.saving for r in members),
+            )
+        )
+    return sorted(out, key=lambda d: (-d.saving, d.resource_type, d.description))
 
 
 def _num(value: float) -> float:

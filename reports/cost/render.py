@@ -200,6 +200,131 @@ def environment_chart(
     }
 
 
+BRIDGE_COLOURS = {
+    "start": "#64748b",
+    "end": AFTER_COLOUR,
+    "lever-down": "#059669",
+    "lever-up": "#dc2626",
+    "security": "#d97706",
+}
+
+
+def bridge_chart(bridge: dict[str, Any]) -> dict[str, Any]:
+    """A horizontal waterfall: today, each lever, each security addition, optimised.
+
+    Every bar floats from the running total before it; the start and end bars stand on zero.
+    Each bar carries its exact amount (``data-amount``) so a reader (or a test) can add them up.
+    """
+    bars_in = bridge["bars"]
+    label_w, bar_w, value_w = 330, 560, 150
+    row_h, top = 26, 28
+    running, peak = 0.0, 0.0
+    spans = []
+    for bar in bars_in:
+        if bar["kind"] in ("start", "end"):
+            low, high = 0.0, bar["amount"]
+            running = bar["amount"]
+        else:
+            low, high = sorted((running, running + bar["amount"]))
+            running += bar["amount"]
+        spans.append((low, high))
+        peak = max(peak, high)
+    peak = _nice_max(peak)
+    scale = bar_w / peak
+    rows = []
+    for i, (bar, (low, high)) in enumerate(zip(bars_in, spans, strict=True)):
+        y = top + i * row_h
+        kind = bar["kind"]
+        if kind == "lever":
+            colour = BRIDGE_COLOURS["lever-down" if bar["amount"] <= 0 else "lever-up"]
+        else:
+            colour = BRIDGE_COLOURS[kind]
+        amount = bar["amount"]
+        text = money(amount) if kind in ("start", "end") else _signed_change(amount)
+        rows.append(
+            {
+                "kind": kind,
+                "key": bar["key"],
+                "label": bar["label"],
+                "label_y": y + row_h / 2 + 4,
+                "x": round(label_w + low * scale, 2),
+                "y": y + 4,
+                "w": round(max((high - low) * scale, 1.0 if abs(amount) > 0 else 0.0), 2),
+                "h": row_h - 8,
+                "colour": colour,
+                "amount": f"{amount:.6f}",
+                "text": text,
+                "text_x": round(label_w + high * scale + 6, 2),
+                "connector_x": round(label_w + (high if amount >= 0 else low) * scale, 2)
+                if kind != "end"
+                else None,
+                "connector_y1": y + row_h - 4,
+                "connector_y2": y + row_h + 4,
+            }
+        )
+    ticks = [
+        {"x": round(label_w + bar_w * i / 4, 1), "label": money(peak * i / 4, cents=False)}
+        for i in range(5)
+    ]
+    return {
+        "width": label_w + bar_w + value_w,
+        "height": top + row_h * len(rows) + 8,
+        "label_w": label_w,
+        "top": top,
+        "ticks": ticks,
+        "rows": rows,
+    }
+
+
+def _signed_change(value: float) -> str:
+    """A change to the bill: "+$12.00" (up) or "−$12.00" (down)."""
+    if abs(value) < 0.005:
+        return "$0.00"
+    return ("+" if value > 0 else "−") + f"${abs(value):,.2f}"
+
+
+def _bridge_view(bridge: dict[str, Any] | None) -> dict[str, Any] | None:
+    if bridge is None:
+        return None
+    pct = bridge["all_in_change_percent"]
+    return {
+        "definition": bridge["definition"],
+        "today": money(bridge["today"]),
+        "legacy": money(bridge["legacy"]),
+        "optimised": money(bridge["optimised"]),
+        "all_in": _signed_change(bridge["all_in_change"]),
+        "all_in_up": bridge["all_in_change"] > 0,
+        "all_in_percent": "—" if pct is None else _signed_percent(pct),
+        "levers": signed_money(bridge["levers_saving"]),
+        "levers_percent": percent(bridge["levers_saving_percent"]),
+        "levers_percent_ex": percent(bridge["levers_saving_percent_excluding_organisation_fees"]),
+        "security": money(bridge["security_additions"]),
+        "organisation_fees": money(bridge["organisation_fees"]),
+        "chart": bridge_chart(bridge),
+        "rows": [
+            {
+                "kind": b["kind"],
+                "label": b["label"],
+                "amount": money(b["amount"])
+                if b["kind"] in ("start", "end")
+                else _signed_change(b["amount"]),
+                "count": b["count"],
+                "drivers": [
+                    f"{d['count']} × {d['label']}: {d['description']} ({signed_money(d['saving'])})"
+                    for d in b["drivers"]
+                ],
+            }
+            for b in bridge["bars"]
+        ],
+    }
+
+
+def _signed_percent(value: float) -> str:
+    if abs(value) < 0.05:
+        return "0.0%"
+    return ("+" if value > 0 else "−") + f"{abs(value):,.1f}%"
+
+
 # --- view model -------------------------------------------------------------------------------
 
 
@@ -312,6 +437,7 @@ def view_model(data: dict[str, Any]) -> dict[str, Any]:
         "annual_saving": signed_money(totals["annual_saving"]),
         "saving_positive": totals["saving"] > 0,
         "org_fees": _org_fees(totals, has_before),
+        "bridge": _bridge_view(data.get("bridge")),
         "service_chart": service_chart(data["services"], has_before),
         "env_chart": environment_chart(envs, totals, has_before),
         "environments": [

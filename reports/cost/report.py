@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from reports.cost.bridge import build_bridge
 from reports.cost.catalogue import Catalogue, Price
 from reports.cost.cost_explorer import Actuals
 from reports.cost.model import Comparison, Delta, Estimate, LineItem, Status
@@ -195,6 +196,7 @@ def build_report(
         "before": _counts(before),
         "after": _counts(after),
     }
+    bridge = _bridge(comparison, org_before) if has_before else None
     return {
         "title": title,
         "generated_at": generated_at.isoformat(),
@@ -207,6 +209,7 @@ def build_report(
             env: [d.to_dict() for d in rows] for env, rows in comparison.env_services().items()
         },
         "drivers": drivers,
+        "bridge": bridge,
         "resources": resources,
         "not_priced": not_priced,
         "counts": counts,
@@ -249,6 +252,25 @@ def build_report(
             "data": actuals.to_dict() if actuals is not None else None,
         },
     }
+
+
+def _bridge(comparison: Comparison, org_fees: float) -> dict[str, Any]:
+    """The bridge of the whole report, and one per environment (each adds up on its own)."""
+    whole = build_bridge(comparison, organisation_fees=org_fees).to_dict()
+    for bar in whole["bars"]:
+        for d in bar["drivers"]:
+            d["label"] = type_label(d["resource_type"], d["count"])
+    whole["environments"] = {}
+    for env in comparison.environments():
+        part = build_bridge(
+            comparison,
+            organisation_fees=0.0,
+            include=lambda item, name=env.label: item.environment == name,
+        ).to_dict()
+        for bar in part["bars"]:
+            bar.pop("drivers")
+        whole["environments"][env.label] = part
+    return whole
 
 
 def _counts(est: Estimate) -> dict[str, int]:
