@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from governance.template import load_cloud_assembly
+from reports.cost.bridge import build_bridge
 from reports.cost.catalogue import load_catalogue
 from reports.cost.estimate import Assembly, estimate
 from reports.cost.free import is_free
@@ -89,3 +90,20 @@ def test_legacy_to_optimised_saving_meets_the_seed_target(comparison: Comparison
 def test_each_environment_is_cheaper_after(comparison: Comparison) -> None:
     for row in comparison.environments():
         assert row.after < row.before, row
+
+
+def test_bridge_from_today_adds_up_to_the_platform_totals(comparison: Comparison) -> None:
+    """Today (legacy without its security services) − levers + security = optimised, and the
+    levers' saving is the model's like-for-like saving."""
+    bridge = build_bridge(comparison, organisation_fees=organisation_fees(comparison.before))
+    total = comparison.total
+    assert bridge.levers_saving == pytest.approx(total.saving, abs=1e-6)
+    running = bridge.today + sum(b.amount for b in bridge.levers) + bridge.security_total
+    assert running == pytest.approx(total.after, abs=1e-6)
+    assert bridge.today == pytest.approx(total.before - bridge.security_total, abs=1e-6)
+    found = {b.key for b in bridge.security}
+    assert {"shield", "waf", "waf_logs", "guardduty", "rotation", "audit_logging"} <= found
+    shield = next(b for b in bridge.security if b.key == "shield")
+    assert shield.amount == pytest.approx(organisation_fees(comparison.before))
+    levers = {b.key for b in bridge.levers}
+    assert {"functions", "tables", "api", "nat", "lifecycle", "logs", "instances"} <= levers
