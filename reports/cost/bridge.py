@@ -50,6 +50,8 @@ SECURITY: tuple[tuple[str, str], ...] = (
     ("rotation", "Secret rotation (schedules and rotation functions)"),
     ("audit_logging", "Audit logging (CloudTrail, VPC flow logs)"),
 )
+#: Price keys of Lambda charges that grow with an invocation's duration.
+DURATION_KEYS = ("lambda.duration.", "lambda.ephemeral_storage.")
 TODAY_DEFINITION = (
     "Today's platform as it runs: the legacy profile's estimate without the security services"
     " the optimised platform adds (Shield Advanced, WAF web ACLs and their logs, GuardDuty,"
@@ -256,6 +258,8 @@ class Bridge:
     levers: list[Bar] = field(default_factory=list)
     security: list[Bar] = field(default_factory=list)
     organisation_fees: float = 0.0
+    #: the optimised side's Lambda duration charges (GB-seconds and ephemeral storage)
+    duration_cost_after: float = 0.0
 
     @property
     def security_total(self) -> float:
@@ -284,6 +288,22 @@ class Bridge:
             Bar("end", "optimised", "Optimised platform", self.optimised),
         ]
 
+    def duration_sensitivity(self, extras: Iterable[float] = (0.0, 0.5, 1.0)) -> list[dict]:
+        """The levers' saving and the all-in change if the optimised functions ran longer than
+        modelled (+0 %, +50 %, +100 %): their duration charges grow in proportion."""
+        out = []
+        for extra in extras:
+            added = extra * self.duration_cost_after
+            out.append(
+                {
+                    "extra_duration_percent": round(100 * extra),
+                    "levers_saving": round(self.levers_saving - added, 6),
+                    "all_in_change": round(self.all_in_change + added, 6),
+                    "optimised": round(self.optimised + added, 6),
+                }
+            )
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         like_base = self.legacy - self.organisation_fees
         return {
@@ -305,6 +325,8 @@ class Bridge:
             "security_additions": round(self.security_total, 6),
             "organisation_fees": round(self.organisation_fees, 6),
             "bars": [b.to_dict() for b in self.bars],
+            "lambda_duration_cost_after": round(self.duration_cost_after, 6),
+            "lambda_duration_sensitivity": self.duration_sensitivity(),
         }
 
 
@@ -360,6 +382,13 @@ def build_bridge(
                 sec_sum[kind] += b_cost
                 if b_cost >= 0.005:
                     sec_count[kind] += 1
+    duration_after = sum(
+        c.monthly_cost or 0.0
+        for item in comparison.after.items
+        if include is None or include(item)
+        for c in item.components
+        if c.price_key.startswith(DURATION_KEYS)
+    )
     levers = [
         Bar(
             "lever",
@@ -383,4 +412,5 @@ def build_bridge(
         levers=levers,
         security=security,
         organisation_fees=organisation_fees,
+        duration_cost_after=duration_after,
     )

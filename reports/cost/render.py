@@ -301,6 +301,16 @@ def _bridge_view(bridge: dict[str, Any] | None) -> dict[str, Any] | None:
         "security": money(bridge["security_additions"]),
         "organisation_fees": money(bridge["organisation_fees"]),
         "chart": bridge_chart(bridge),
+        "sensitivity": [
+            {
+                "extra": f"+{row['extra_duration_percent']} %",
+                "levers": signed_money(row["levers_saving"]),
+                "all_in": _signed_change(row["all_in_change"]),
+                "optimised": money(row["optimised"]),
+            }
+            for row in bridge["lambda_duration_sensitivity"]
+        ],
+        "duration_cost": money(bridge["lambda_duration_cost_after"]),
         "rows": [
             {
                 "kind": b["kind"],

@@ -16,7 +16,16 @@ ARM_GBS = [0.0000133334, 0.0000120001, 0.0000106667]  # tiers 7.5B, 11.25B, rest
 X86_TIER1 = 6_000_000_000
 
 
-def _fn(memory: int, arch: str, requests: float, duration_ms: float, **extra) -> dict:
+def _fn(
+    memory: int,
+    arch: str,
+    requests: float,
+    duration_ms: float,
+    cpu_bound_share: float = 0.0,
+    **extra,
+) -> dict:
+    """A function priced with the stated duration whatever its memory (cost-facts' illustrations
+    assume that), unless ``cpu_bound_share`` says how much of it is CPU-bound."""
     return {
         "template": {
             "Resources": {
@@ -34,6 +43,7 @@ def _fn(memory: int, arch: str, requests: float, duration_ms: float, **extra) ->
                         "monthly_requests": requests,
                         "request_duration_ms": duration_ms,
                         "log_kb_per_request": 0,
+                        "cpu_bound_share": cpu_bound_share,
                     },
                 }
             ]
@@ -65,6 +75,27 @@ def test_lambda_rightsizing_illustration(memory: int, arch: str, expected: float
     assert round(total, 2) == expected
 
 
+@pytest.mark.parametrize(
+    ("memory", "share", "factor"),
+    [
+        (3008, 0.25, 1.0),  # above one vCPU: the stated duration
+        (1769, 0.25, 1.0),
+        (512, 0.0, 1.0),  # nothing CPU-bound: memory does not matter
+        (512, 0.25, 0.75 + 0.25 * 1769 / 512),  # 1.6138: 0.289 vCPU
+        (512, 1.0, 1769 / 512),
+        (128, 0.5, 0.5 + 0.5 * 1769 / 128),
+    ],
+)
+def test_lambda_duration_stretches_with_the_cpu_share(
+    memory: int, share: float, factor: float
+) -> None:
+    # 1M requests × 200 ms × factor × memory / 1024 GB-s at the arm64 rate
+    case = _fn(memory, "arm64", 1_000_000, 200, cpu_bound_share=share)
+    est = price_body(case["template"], case["usage"])
+    gb_s = 1_000_000 * 0.2 * factor * memory / 1024
+    assert cost_of(est, "Fn", "Duration") == pytest.approx(gb_s * ARM_GBS[0], rel=1e-9)
+
+
 def test_lambda_duration_tiers_are_split() -> None:
     # 1e9 requests × 10 s × 1 GB = 1e10 GB-s: 7.5e9 in the first arm64 tier, 2.5e9 in the second
     case = _fn(1024, "arm64", 1_000_000_000, 10_000)
@@ -93,6 +124,7 @@ def test_tiers_are_shared_by_the_account_in_order() -> None:
                     "monthly_requests": 500_000_000,
                     "request_duration_ms": 10_000,
                     "log_kb_per_request": 0,
+                    "cpu_bound_share": 0,
                 },
             }
         ]

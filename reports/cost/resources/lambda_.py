@@ -12,6 +12,10 @@ from reports.cost.resources.logs import log_storage_components
 from reports.cost.traffic import invocations, is_deploy_time_handler
 from reports.cost.usage import UsageKey, derived
 
+#: Memory at which a function gets one full vCPU (AWS Lambda: CPU is allocated in proportion to
+#: memory, 1,769 MB = one vCPU).
+MB_PER_VCPU = 1769.0
+
 #: Hours a month provisioned concurrency is on (versions and aliases).
 PROVISIONED_HOURS = UsageKey(
     "monthly_provisioned_hours", 730, "hours", "hours a month the provisioned concurrency is on"
@@ -75,8 +79,15 @@ def traced_by_api(fn: Resource, ctx: Context) -> bool:
             "request_duration_ms",
             200,
             "ms",
-            "billed duration of one invocation (a batch for an event source), assumed independent"
-            " of memory",
+            "billed duration of one invocation (a batch for an event source) with at least one"
+            " full vCPU (1,769 MB or more); below that its CPU-bound share stretches",
+        ),
+        UsageKey(
+            "cpu_bound_share",
+            0.25,
+            "share",
+            "share of request_duration_ms spent on the CPU (the rest waits on DynamoDB, SQS and"
+            " HTTPS calls); it scales with 1,769 MB over the memory below one vCPU",
         ),
         UsageKey(
             "log_kb_per_request",
@@ -108,11 +119,19 @@ def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     calls = invocations(res, ctx)
     if is_deploy_time_handler(res):
         ctx.note("runs only while CloudFormation deploys the stack")
-    duration_s = ctx.usage.get("request_duration_ms") / 1000.0
+    stated_ms = ctx.usage.get("request_duration_ms")
+    factor = duration_factor(memory, ctx.usage.get("cpu_bound_share"))
+    duration_s = stated_ms * factor / 1000.0
+    if factor > 1.0005:
+        ctx.note(
+            f"duration {stated_ms:g} ms at one vCPU stretched ×{factor:.2f} at {fmt_mb(memory)}"
+            f" ({ctx.usage.get('cpu_bound_share'):.0%} of it CPU-bound, CPU share"
+            f" {min(memory / MB_PER_VCPU, 1.0):.2f} vCPU)"
+        )
     seconds = calls * duration_s
     yield from ctx.charge("Requests", f"lambda.requests.{arch}", calls)
     yield from ctx.charge(
-        f"Duration ({fmt_mb(memory)}, {duration_s * 1000:g} ms)",
+        f"Duration ({fmt_mb(memory)}, {duration_s * 1000:.4g} ms)",
         f"lambda.duration.{arch}",
         seconds * memory / 1024.0,
     )
@@ -131,6 +150,17 @@ def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         else:
             rate = ctx.usage.get("xray_sampling_rate")
             yield from ctx.charge("X-Ray traces recorded", "xray.traces_recorded", calls * rate)
+
+
+def duration_factor(memory_mb: float, cpu_bound_share: float) -> float:
+    """How much longer an invocation runs at ``memory_mb`` than with one full vCPU.
+
+    The CPU-bound part scales with the vCPU share of the memory (memory / 1,769 MB, at most one:
+    a single-threaded handler gains nothing from a second vCPU); the waiting part does not.
+    """
+    share = min(max(cpu_bound_share, 0.0), 1.0)
+    cpu = min(max(memory_mb, 1.0) / MB_PER_VCPU, 1.0)
+    return (1.0 - share) + share / cpu
 
 
 def _implicit_logs(res: Resource, ctx: Context, calls: float) -> Iterator[CostComponent]:
