@@ -20,15 +20,14 @@ what adding it to today's platform costs before the levers act on it. Every sum 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.intrinsics import ref_target
 from governance.template import Resource, Template
 from reports.cost.model import Comparison, Driver, LineItem, ResourceDelta, group_drivers
+from reports.cost.references import exports_of, targets
 
 #: The levers, in the bridge's order, with the label the page shows.
 LEVERS: tuple[tuple[str, str], ...] = (
@@ -110,58 +109,6 @@ def lever_of(res: Resource) -> str:
 # --- which resources serve a security service ------------------------------------------------
 
 
-def _referenced_ids(value: Any) -> set[str]:
-    """Logical ids a property refers to (Ref, GetAtt, inside Join/Sub)."""
-    out: set[str] = set()
-    target = ref_target(value)
-    if target:
-        out.add(target)
-    if isinstance(value, dict):
-        for v in value.values():
-            out |= _referenced_ids(v)
-    elif isinstance(value, list):
-        for v in value:
-            out |= _referenced_ids(v)
-    elif isinstance(value, str) and "${" in value:
-        out |= {m.split(".")[0] for m in re.findall(r"\$\{([A-Za-z0-9.]+)\}", value)}
-    return out
-
-
-def _exports(templates: Iterable[Template]) -> dict[str, tuple[Template, str]]:
-    """Export name → (template, logical id it points at), for following Fn::ImportValue."""
-    out: dict[str, tuple[Template, str]] = {}
-    for tpl in templates:
-        for output in (tpl.body.get("Outputs") or {}).values():
-            if not isinstance(output, dict):
-                continue
-            name = (output.get("Export") or {}).get("Name")
-            if isinstance(name, str):
-                ids = _referenced_ids(output.get("Value"))
-                if len(ids) == 1:
-                    out[name] = (tpl, next(iter(ids)))
-    return out
-
-
-def _targets(tpl: Template, value: Any, exports: dict[str, tuple[Template, str]]) -> set[str]:
-    """Keys ``template-name/logical-id`` a property points at, across stacks via exports."""
-    out = {f"{tpl.name}/{i}" for i in _referenced_ids(value) if i in tpl.resources}
-
-    def walk(v: Any) -> None:
-        if isinstance(v, dict):
-            if "Fn::ImportValue" in v and isinstance(v["Fn::ImportValue"], str):
-                hit = exports.get(v["Fn::ImportValue"])
-                if hit:
-                    out.add(f"{hit[0].name}/{hit[1]}")
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
-    walk(value)
-    return out
-
-
 def security_resources(templates: list[Template]) -> dict[str, str]:
     """``template-name/logical-id`` → security addition, for one environment's templates.
 
@@ -170,7 +117,7 @@ def security_resources(templates: list[Template]) -> dict[str, str]:
     CloudTrail trail and a VPC flow log with their destinations (bucket or log group) when only
     such writers write there.
     """
-    exports = _exports(templates)
+    exports = exports_of(templates)
     out: dict[str, str] = {}
     audit_destinations: set[str] = set()
     other_writers: set[str] = set()
@@ -184,26 +131,26 @@ def security_resources(templates: list[Template]) -> dict[str, str]:
                 out[key] = "waf"
                 if res.type == "AWS::WAFv2::LoggingConfiguration":
                     out[key] = "waf_logs"
-                    for dest in _targets(tpl, res.prop("LogDestinationConfigs"), exports):
+                    for dest in targets(tpl, res.prop("LogDestinationConfigs"), exports):
                         out[dest] = "waf_logs"
             elif namespace == "GuardDuty":
                 out[key] = "guardduty"
             elif res.type == "AWS::SecretsManager::RotationSchedule":
                 out[key] = "rotation"
-                for fn in _targets(tpl, res.prop("RotationLambdaARN"), exports):
+                for fn in targets(tpl, res.prop("RotationLambdaARN"), exports):
                     out[fn] = "rotation"
             elif res.type == "AWS::CloudTrail::Trail":
                 out[key] = "audit_logging"
-                audit_destinations |= _targets(tpl, res.prop("S3BucketName"), exports)
-                audit_destinations |= _targets(tpl, res.prop("CloudWatchLogsLogGroupArn"), exports)
+                audit_destinations |= targets(tpl, res.prop("S3BucketName"), exports)
+                audit_destinations |= targets(tpl, res.prop("CloudWatchLogsLogGroupArn"), exports)
             elif res.type == "AWS::EC2::FlowLog":
                 out[key] = "audit_logging"
-                audit_destinations |= _targets(tpl, res.prop("LogDestination"), exports)
-                audit_destinations |= _targets(tpl, res.prop("LogGroupName"), exports)
+                audit_destinations |= targets(tpl, res.prop("LogDestination"), exports)
+                audit_destinations |= targets(tpl, res.prop("LogGroupName"), exports)
             elif res.type == "AWS::S3::Bucket":
                 # buckets that log their access elsewhere write to that bucket too
                 dest = res.prop("LoggingConfiguration", "DestinationBucketName")
-                other_writers |= _targets(tpl, dest, exports)
+                other_writers |= targets(tpl, dest, exports)
     for dest in audit_destinations - other_writers:
         out.setdefault(dest, "audit_logging")
     # a rotation function's own log group follows it
@@ -212,14 +159,14 @@ def security_resources(templates: list[Template]) -> dict[str, str]:
             key = f"{tpl.name}/{res.logical_id}"
             if key in out:
                 continue
-            for fn in _targets(tpl, res.prop("LogGroupName"), exports):
+            for fn in targets(tpl, res.prop("LogGroupName"), exports):
                 if out.get(fn) == "rotation":
                     out[key] = "rotation"
         for res in tpl.of_type("AWS::Lambda::Function"):
             key = f"{tpl.name}/{res.logical_id}"
             if out.get(key) != "rotation":
                 continue
-            for group in _targets(tpl, res.prop("LoggingConfig", "LogGroup"), exports):
+            for group in targets(tpl, res.prop("LoggingConfig", "LogGroup"), exports):
                 out.setdefault(group, "rotation")
     return out
 

@@ -6,7 +6,10 @@ model, so a wrong formula in a pricer fails here even when its golden file was r
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from costreport_helpers import cost_of, item, price_body
 
 # us-east-1 list prices from reports/cost/prices.yaml (and cost-facts.md)
@@ -14,6 +17,7 @@ LAMBDA_REQ = 0.20  # per 1M
 X86_GBS = 0.0000166667
 ARM_GBS = [0.0000133334, 0.0000120001, 0.0000106667]  # tiers 7.5B, 11.25B, rest
 X86_TIER1 = 6_000_000_000
+GOLDEN = Path(__file__).with_name("golden")
 
 
 def _fn(
@@ -274,3 +278,22 @@ def test_log_retention_illustration() -> None:
     assert stored.monthly_quantity == pytest.approx(100 / (730 / 24) * 7)
     assert round(stored.monthly_cost, 2) == 0.69
     assert cost_of(est, "Logs", "Ingestion") == pytest.approx(50.0)
+
+
+def test_each_bucket_holds_what_writes_to_it() -> None:
+    """No name pattern: the access-log bucket holds the log lines of the data bucket's requests,
+    the audit bucket what the trail and the flow log send it (12 months held, never expiring)."""
+    spec = yaml.safe_load((GOLDEN / "s3_log_writers.yaml").read_text())
+    est = price_body(spec["template"], spec["usage"])
+    months = 365 / (730 / 24)
+    gb = 1024 * 1024  # KB per GB
+    data_requests = 100 * gb / 100 + 1_000_000  # one PUT per 100 KB object, plus the GETs
+    expected = {
+        "Data": 100 * months,
+        "AccessLogs": data_requests * 0.4 / gb * months,
+        "AuditLogs": (1_000_000 * 1.0 / gb + 8) * months,
+        "CdnLogs": 2_000_000 * 0.5 / gb * months,
+    }
+    for bucket, stored in expected.items():
+        rows = [c for c in item(est, bucket).components if c.name == "Standard storage"]
+        assert sum(c.monthly_quantity for c in rows) == pytest.approx(stored, rel=1e-6), bucket

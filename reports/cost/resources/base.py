@@ -90,6 +90,8 @@ class EnvironmentView:
     name: str
     templates: list[Template]
     _counts: dict[str, int] | None = None
+    #: indexes a pricer builds once per environment (e.g. which resources write to a bucket)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def count(self, resource_type: str) -> int:
         if self._counts is None:
