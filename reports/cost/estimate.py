@@ -138,6 +138,7 @@ def price_resource(
         return item
     item.attributes = ctx.attributes
     item.notes.extend(ctx.notes)
+    item.warnings.extend(ctx.warnings)
     if res.condition:
         item.notes.append(f"created only when condition {res.condition} holds")
     if not item.components and ctx.free_reason:

@@ -83,6 +83,7 @@ class LineItem:
     components: list[CostComponent] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     #: the template resource priced (not serialised): the bridge and the system view read it
     resource: Resource | None = field(default=None, repr=False, compare=False)
 
@@ -116,6 +117,7 @@ class LineItem:
             "monthly_cost": _num(self.monthly_cost),
             "attributes": dict(self.attributes),
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
             "components": [c.to_dict() for c in self.components],
         }
 

@@ -475,6 +475,7 @@ def view_model(data: dict[str, Any]) -> dict[str, Any]:
         "drivers": drivers,
         "sections": sections,
         "not_priced": data["not_priced"],
+        "warnings": data.get("warnings", []),
         "workload": {
             "peak": f"{w['peak_transactions_per_minute']:,.0f}",
             "shape": ", ".join(f"{v:g}" for v in w["hourly_shape"]),

@@ -64,6 +64,25 @@ METHOD = [
     "the comparison, on the first protected environment.",
     "Resource types with no charge of their own are listed as free with the reason; a type "
     "the model does not know is listed as not priced and never counted as $0.",
+    "Free tiers are excluded by design (Lambda's 1M requests and 400,000 GB-seconds, SQS's and "
+    "SNS's first 1M requests, X-Ray's 100,000 traces, CloudFront's 1 TB, the first two budgets): "
+    "the estimate is the list price of every unit, so it can be reconciled with Cost Explorer "
+    "line by line; a small account pays less.",
+    "Log storage is billed on the compressed size: stored GB = ingested GB × retention × "
+    "storage_compression_ratio (1.0 by default, an upper bound until a measured ratio is set).",
+    "S3 volumes follow from what writes to each bucket (server access logs: 0.4 KB per request "
+    "to the logged bucket; CloudTrail: 1 KB per event; flow logs: their monthly_data_gb; "
+    "CloudFront: 0.5 KB per request); a bucket the application writes to takes the profile's "
+    "monthly_ingest_gb, else 10 GB.",
+    "NAT traffic is the outbound traffic of what runs in VPC subnets (functions with a "
+    "VpcConfig: 2 KB per invocation; instances: 5 GB a month each), shared by the environment's "
+    "NAT Gateways; with nothing in a subnet, only the gateway hours are charged.",
+    "X-Ray records the first request each second and 5 % of the rest (the default sampling "
+    "rule), hour by hour of the daily shape; API Gateway detailed metrics are 7 custom metrics "
+    "per method; responses of an API not behind CloudFront leave at the EC2 internet rate.",
+    "Demand above a ceiling of the template (auto-scaling MaxCapacity, provisioned capacity, "
+    "reserved concurrency) is priced at the ceiling and listed as a warning: throttling "
+    "expected.",
 ]
 
 
@@ -183,6 +202,18 @@ def build_report(
                         "reasons": [r for r in reasons if r],
                     }
                 )
+    warnings = [
+        {
+            "side": side,
+            "environment": item.environment,
+            "name": item.name,
+            "resource_type": item.resource_type,
+            "warning": text,
+        }
+        for side, est in (("before", before), ("after", after))
+        for item in est.items
+        for text in item.warnings
+    ]
     envs = list(dict.fromkeys([*before.environments, *after.environments]))
     regions: dict[str, set[str]] = {}
     for est in (before, after):
@@ -214,6 +245,7 @@ def build_report(
         "bridge": bridge,
         "resources": resources,
         "not_priced": not_priced,
+        "warnings": warnings,
         "counts": counts,
         "inputs": {"before": before.sources, "after": after.sources},
         "assumptions": {

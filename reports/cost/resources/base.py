@@ -121,6 +121,7 @@ class Context:
     side: SideState
     attributes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     free_reason: str | None = None
 
     @property
@@ -144,6 +145,12 @@ class Context:
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+    def warn(self, text: str) -> None:
+        """A finding the page lists above the detail (demand above a ceiling: throttling)."""
+        if text not in self.warnings:
+            self.warnings.append(text)
+        self.note(text)
 
     def free(self, reason: str) -> None:
         """This resource has no charge of its own (e.g. a gateway VPC endpoint)."""

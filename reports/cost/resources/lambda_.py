@@ -9,7 +9,7 @@ from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, fmt_mb, prices, refs_in
 from reports.cost.resources.logs import log_storage_components
-from reports.cost.traffic import invocations, is_deploy_time_handler
+from reports.cost.traffic import invocations, is_deploy_time_handler, sampled_traces
 from reports.cost.usage import UsageKey, derived
 
 #: Memory at which a function gets one full vCPU (AWS Lambda: CPU is allocated in proportion to
@@ -83,6 +83,13 @@ def traced_by_api(fn: Resource, ctx: Context) -> bool:
             " full vCPU (1,769 MB or more); below that its CPU-bound share stretches",
         ),
         UsageKey(
+            "outbound_kb_per_request",
+            2.0,
+            "KB",
+            "data one invocation of a function in a VPC sends out through NAT (calls to payment"
+            " providers and AWS APIs without a VPC endpoint)",
+        ),
+        UsageKey(
             "cpu_bound_share",
             0.25,
             "share",
@@ -129,6 +136,17 @@ def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
             f" {min(memory / MB_PER_VCPU, 1.0):.2f} vCPU)"
         )
     seconds = calls * duration_s
+    reserved = res.prop("ReservedConcurrentExecutions")
+    if reserved is not None:
+        ceiling = ctx.number(reserved, 0, "ReservedConcurrentExecutions")
+        peak_rate = calls / ctx.days * max(ctx.profile.workload.hourly_fractions()) / 3600.0
+        concurrency = peak_rate * duration_s
+        if concurrency > ceiling:
+            ctx.warn(
+                f"demand above reserved concurrency: {concurrency:,.0f} concurrent executions at"
+                f" peak against ReservedConcurrentExecutions {ceiling:g}; throttling expected"
+                " (the invocations that fit are what is billed; all are priced here)"
+            )
     yield from ctx.charge("Requests", f"lambda.requests.{arch}", calls)
     yield from ctx.charge(
         f"Duration ({fmt_mb(memory)}, {duration_s * 1000:.4g} ms)",
@@ -149,7 +167,12 @@ def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
             ctx.note("X-Ray traces counted on the API Gateway stage that invokes it")
         else:
             rate = ctx.usage.get("xray_sampling_rate")
-            yield from ctx.charge("X-Ray traces recorded", "xray.traces_recorded", calls * rate)
+            yield from ctx.charge(
+                "X-Ray traces recorded",
+                "xray.traces_recorded",
+                sampled_traces(calls, rate, ctx),
+                note=f"the first request each second, then {rate:.0%}",
+            )
 
 
 def duration_factor(memory_mb: float, cpu_bound_share: float) -> float:
