@@ -2,7 +2,7 @@
 
     govern report cost --before build/cdk.out.dev.legacy --after build/cdk.out.dev [--env dev]
     govern report cost --pair env=dev,before=A,after=B --pair env=production,before=C,after=D
-    options: [--usage usage.yaml] [--prices prices.yaml] [--region us-east-1]
+    options: [--usage usage.yaml ...] [--prices prices.yaml] [--region us-east-1]
              [-o build/reports/cost.html -o build/reports/cost.json] [--format html|json|csv]
              [--cost-explorer --since YYYY-MM-DD [--months 3] [--tag-key CostCenter]]
 
@@ -54,7 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="env=NAME,before=PATH,after=PATH",
         help="one environment of the report (repeatable); before= may be omitted",
     )
-    parser.add_argument("--usage", help="usage profile (YAML) layered over the default profile")
+    parser.add_argument(
+        "--usage",
+        action="append",
+        default=[],
+        help="usage profile (YAML; repeatable, each layered over the previous). Without one,"
+        " usage-based components show their unit price as 'depends on usage' and only fixed"
+        " costs are totalled; the payment platform's is reports/cost/usage/payments.yaml",
+    )
     parser.add_argument("--prices", help="price catalogue (default: the embedded one)")
     parser.add_argument(
         "--region",
@@ -198,7 +205,7 @@ def _run(args: argparse.Namespace) -> int:
     outputs = _outputs(args)
     pairs = _pairs(args)
     catalogue = load_catalogue(args.prices)
-    profile = load_usage(args.usage, declared_usage())
+    profile = load_usage(args.usage or None, declared_usage())
     befores, afters = [], []
     for label, before, after in pairs:
         after_asm = _load(after, label or "")
@@ -254,6 +261,11 @@ def _run(args: argparse.Namespace) -> int:
         unpriced = len(data["not_priced"])
         if unpriced:
             summary += f"; {unpriced} resource(s) not priced"
+        if data["depends_on_usage"]["components"]:
+            summary += (
+                f"; fixed costs only: {data['depends_on_usage']['components']} usage-based"
+                " component(s) depend on usage (give --usage)"
+            )
         print(summary + " → " + ", ".join(p for p, _ in outputs if p != "-"))
         if data.get("bridge"):
             print(bridge_summary(data["bridge"]))

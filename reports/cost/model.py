@@ -45,10 +45,12 @@ class CostComponent:
     price_key: str = ""
     tier: str | None = None
     note: str = ""
+    #: usage-based with no usage stated: shown with its unit price, left out of every total
+    depends_on_usage: bool = False
 
     @property
     def monthly_cost(self) -> float | None:
-        if self.unit_price is None:
+        if self.unit_price is None or self.depends_on_usage:
             return None
         return self.monthly_quantity * self.unit_price
 
@@ -65,6 +67,7 @@ class CostComponent:
             "price_key": self.price_key,
             "tier": self.tier,
             "note": self.note,
+            "depends_on_usage": self.depends_on_usage,
         }
 
 
@@ -103,6 +106,11 @@ class LineItem:
     @property
     def unpriced_components(self) -> list[CostComponent]:
         return [c for c in self.components if c.unit_price is None]
+
+    @property
+    def usage_components(self) -> list[CostComponent]:
+        """Components that depend on usage no file states (not in any total)."""
+        return [c for c in self.components if c.depends_on_usage]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -348,7 +348,9 @@ def _components(item: dict[str, Any] | None) -> list[dict[str, str]]:
             "quantity": quantity(c["monthly_quantity"]),
             "unit": c["unit"],
             "unit_price": unit_price(c["unit_price"]),
-            "cost": money(c["monthly_cost"]) if c["monthly_cost"] is not None else "not priced",
+            "cost": "depends on usage"
+            if c.get("depends_on_usage")
+            else (money(c["monthly_cost"]) if c["monthly_cost"] is not None else "not priced"),
             "kind": "usage" if c["usage_based"] else "fixed",
             "note": c["note"],
             "service": c["service"],
@@ -476,6 +478,7 @@ def view_model(data: dict[str, Any]) -> dict[str, Any]:
         "sections": sections,
         "not_priced": data["not_priced"],
         "warnings": data.get("warnings", []),
+        "depends_on_usage": data["depends_on_usage"],
         "workload": {
             "peak": f"{w['peak_transactions_per_minute']:,.0f}",
             "shape": ", ".join(f"{v:g}" for v in w["hourly_shape"]),

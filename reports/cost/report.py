@@ -202,6 +202,12 @@ def build_report(
                         "reasons": [r for r in reasons if r],
                     }
                 )
+    depends = [
+        (side, item, c)
+        for side, est in (("before", before), ("after", after))
+        for item in est.items
+        for c in item.usage_components
+    ]
     warnings = [
         {
             "side": side,
@@ -246,6 +252,11 @@ def build_report(
         "resources": resources,
         "not_priced": not_priced,
         "warnings": warnings,
+        "depends_on_usage": {
+            "usage_stated": profile.usage_stated,
+            "components": len(depends),
+            "resources": len({(side, item.environment, item.name) for side, item, _ in depends}),
+        },
         "counts": counts,
         "inputs": {"before": before.sources, "after": after.sources},
         "assumptions": {

@@ -11,6 +11,7 @@ import pytest
 from browser_support import launch
 
 from governance.cli import main
+from reports.cost.usage import PLATFORM_USAGE_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +72,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         after.write_text(json.dumps(_side(512, "arm64", nats_after, 7, env)))
         pairs += ["--pair", f"env={env},before={before},after={after}"]
     html, data = tmp / "cost.html", tmp / "cost.json"
-    assert main(["report", "cost", *pairs, "-o", str(html), "-o", str(data)]) == 0
+    usage = ["--usage", str(PLATFORM_USAGE_PATH)]
+    assert main(["report", "cost", *pairs, *usage, "-o", str(html), "-o", str(data)]) == 0
     return html, json.loads(data.read_text())
 
 

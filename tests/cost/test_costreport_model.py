@@ -15,7 +15,7 @@ from reports.cost.estimate import Assembly, estimate
 from reports.cost.free import FREE_TYPES, free_reason
 from reports.cost.model import Comparison, Status
 from reports.cost.resources import all_pricers, declared_usage
-from reports.cost.usage import UsageError, build_profile, load_usage
+from reports.cost.usage import PLATFORM_USAGE_PATH, UsageError, build_profile, load_usage
 
 DAYS = 730 / 24
 
@@ -183,7 +183,7 @@ def test_glacier_minimum_duration_is_charged() -> None:
 
 
 def test_workload_from_one_number() -> None:
-    profile = load_usage(None, declared_usage())
+    profile = load_usage(PLATFORM_USAGE_PATH, declared_usage())
     w = profile.workload
     assert w.peak_transactions_per_minute == 10_000
     assert sum(w.hourly_shape) == pytest.approx(13.06)
@@ -308,7 +308,9 @@ def test_malformed_usage_profiles(tmp_path: Path, doc: dict, message: str | None
 
 
 def test_the_default_profile_is_valid() -> None:
-    profile = load_usage(None, declared_usage())  # checks every key against the declarations
+    profile = load_usage(
+        PLATFORM_USAGE_PATH, declared_usage()
+    )  # checks every key against the declarations
     assert profile.rules and profile.overrides == {}
 
 
@@ -387,7 +389,7 @@ def _side(memory: int, arch: str, nats: int) -> list[Assembly]:
 
 def test_comparison_names_the_drivers() -> None:
     profile = build_profile(
-        [("d", yaml.safe_load(Path("reports/cost/usage/default.yaml").read_text()))],
+        [("d", yaml.safe_load(Path("reports/cost/usage/payments.yaml").read_text()))],
         declared_usage(),
     )
     catalogue = load_catalogue()

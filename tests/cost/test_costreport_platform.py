@@ -19,7 +19,7 @@ from reports.cost.free import is_free
 from reports.cost.model import Comparison, Status
 from reports.cost.report import organisation_fees
 from reports.cost.resources import all_pricers, declared_usage
-from reports.cost.usage import load_usage
+from reports.cost.usage import PLATFORM_USAGE_PATH, load_usage
 
 ENVIRONMENTS = ("dev", "staging", "production")
 SEED_TARGET_PERCENT = 40.0
@@ -33,7 +33,7 @@ def _side(synth: Callable[..., Path], profile: str | None) -> list[Assembly]:
 
 @pytest.fixture(scope="module")
 def comparison(synth_platform: Callable[..., Path]) -> Comparison:
-    catalogue, profile = load_catalogue(), load_usage(None, declared_usage())
+    catalogue, profile = load_catalogue(), load_usage(PLATFORM_USAGE_PATH, declared_usage())
     before = estimate(
         _side(synth_platform, "legacy"), label="before", catalogue=catalogue, profile=profile
     )

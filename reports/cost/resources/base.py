@@ -196,6 +196,21 @@ class Context:
                     note=f"no price for {price_key} in {where}",
                 )
             ]
+        if usage_based and not self.profile.usage_stated:
+            return [
+                CostComponent(
+                    name=name,
+                    unit=price.unit,
+                    monthly_quantity=0.0,
+                    unit_price=price.tiers[0][1],
+                    usage_based=True,
+                    service=service or price.service,
+                    price_key=price_key,
+                    tier=price.split(0.0)[0][0] if price.is_tiered else None,
+                    note="depends on usage: no usage file states it (govern report cost --usage)",
+                    depends_on_usage=True,
+                )
+            ]
         units = quantity / price.per
         scope = (self.account, where, price_key)
         already = self.side.used.get(scope, 0.0)
