@@ -323,7 +323,8 @@ def build_bridge(
         if abs(a_cost - b_cost) >= 0.005:
             lever_rows[lever].append(row)
         if before is not None and before.resource is not None:
-            kind = security_of.get((before.environment, f"{before.stack}/{before.logical_id}"))
+            tpl_name = before.resource.template.name
+            kind = security_of.get((before.environment, f"{tpl_name}/{before.logical_id}"))
             if kind is not None:
                 sec_found.add(kind)
                 sec_sum[kind] += b_cost

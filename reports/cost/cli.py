@@ -11,7 +11,9 @@ an estimate without comparison. Each input is a cloud assembly, a template or a 
 templates. ``-o`` is repeatable; the format follows the file's suffix unless ``--format`` is
 given; without ``-o`` the report goes to standard output (JSON by default).
 
-Exit codes: 0 report written; 2 bad input or usage (one line on stderr). Cost Explorer problems
+Exit codes: 0 report written; 2 bad input or usage (one line on stderr). As with ``govern check``,
+a file that is not a template is one line on stderr, the other inputs are priced and the report
+is written (listing the file), and the exit code is 2. Cost Explorer problems
 (no credentials, throttling, access denied) are one line on stderr and a note on the page; the
 estimate is written anyway.
 """
@@ -110,13 +112,19 @@ def parse_pair(text: str) -> tuple[str, str | None, str]:
     return fields["env"], fields.get("before") or None, fields["after"]
 
 
-def _load(path: str, label: str) -> Assembly:
+def _load(path: str, label: str, problems: list[InputError]) -> Assembly:
+    """The templates under ``path``; a file that is not a template is reported (one line on
+    stderr, listed on the page) and the others are priced, as ``govern check`` does."""
     templates, errors = load_inputs([path])
-    if errors:
-        err = errors[0]
-        raise CostUsageError(f"{err.path}: {err.problem}")
     if not templates:
+        if errors:
+            for err in errors[1:]:
+                print(f"govern: {err.path}: {err.problem}", file=sys.stderr)
+            raise CostUsageError(f"{errors[0].path}: {errors[0].problem}")
         raise CostUsageError(f"{path}: no CloudFormation template found")
+    for err in errors:
+        print(f"govern: {err.path}: {err.problem}", file=sys.stderr)
+    problems.extend(errors)
     return Assembly(environment=label, templates=templates, paths=(path,))
 
 
@@ -207,12 +215,13 @@ def _run(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.prices)
     profile = load_usage(args.usage or None, declared_usage())
     befores, afters = [], []
+    problems: list[InputError] = []
     for label, before, after in pairs:
-        after_asm = _load(after, label or "")
+        after_asm = _load(after, label or "", problems)
         env = label or environment_of(after_asm.templates) or "default"
         afters.append(Assembly(env, after_asm.templates, after_asm.paths))
         if before:
-            before_asm = _load(before, env)
+            before_asm = _load(before, env, problems)
             befores.append(before_asm)
     has_before = bool(befores)
     if has_before and len(befores) != len(afters):
@@ -240,6 +249,7 @@ def _run(args: argparse.Namespace) -> int:
         actuals=actuals,
         actuals_status=status,
     )
+    data["inputs"]["not_read"] = [{"path": str(e.path), "problem": e.problem} for e in problems]
     renderers = {"html": render_html, "json": render_json, "csv": render_csv}
     for path, fmt in outputs:
         text = renderers[fmt](data)
@@ -269,4 +279,4 @@ def _run(args: argparse.Namespace) -> int:
         print(summary + " → " + ", ".join(p for p, _ in outputs if p != "-"))
         if data.get("bridge"):
             print(bridge_summary(data["bridge"]))
-    return EXIT_OK
+    return EXIT_USAGE if problems else EXIT_OK

@@ -98,14 +98,20 @@ def price_resource(
     catalogue: Catalogue,
     profile: UsageProfile,
     side: SideState,
+    stack_label: str | None = None,
 ) -> LineItem:
+    name = display_name(res)
+    if stack_label is not None and stack_label != res.stack:
+        name = (
+            f"{stack_label}/{res.logical_id}" if not res.construct_path else f"{stack_label}:{name}"
+        )
     item = LineItem(
         environment=view.name,
         region=region,
-        stack=res.stack,
+        stack=stack_label or res.stack,
         logical_id=res.logical_id,
         resource_type=res.type,
-        name=display_name(res),
+        name=name,
         service=service_for(res.type),
         status=Status.PRICED,
         resource=res,
@@ -163,15 +169,25 @@ def estimate(
     for assembly in assemblies:
         view = EnvironmentView(assembly.environment, assembly.templates)
         result.sources.setdefault(assembly.environment, []).extend(assembly.paths)
+        labels = stack_labels(assembly.templates)
         for tpl in assembly.templates:
             region, account = parse_environment(
                 tpl.environment, default_region, assembly.environment
             )
             for res in tpl.resources.values():
                 result.items.append(
-                    price_resource(res, view, region, account, catalogue, profile, side)
+                    price_resource(
+                        res, view, region, account, catalogue, profile, side, labels[id(tpl)]
+                    )
                 )
     return result
+
+
+def stack_labels(templates: list[Template]) -> dict[int, str]:
+    """A unique label per template: its name, or its path when several share the name
+    (``a/template.yaml`` and ``b/template.yaml`` are two stacks, not one)."""
+    counts = Counter(t.name for t in templates)
+    return {id(t): t.name if counts[t.name] == 1 else t.path for t in templates}
 
 
 def environment_of(templates: list[Template]) -> str | None:

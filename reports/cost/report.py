@@ -258,7 +258,7 @@ def build_report(
             "resources": len({(side, item.environment, item.name) for side, item, _ in depends}),
         },
         "counts": counts,
-        "inputs": {"before": before.sources, "after": after.sources},
+        "inputs": {"before": before.sources, "after": after.sources, "not_read": []},
         "assumptions": {
             "workload": {
                 "peak_transactions_per_minute": workload.peak_transactions_per_minute,

@@ -191,3 +191,33 @@ def test_without_a_usage_file_only_fixed_costs_are_totalled(
     assert all(c["monthly_cost"] is None and c["unit_price"] > 0 for c in usage)
     html = (tmp_path / "r.html").read_text()
     assert "depends on usage" in html and "these totals are fixed costs only" in html
+
+
+def test_a_folder_holds_govern_checks_contract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A non-template file is one line on stderr and listed on the page, the other templates
+    are priced, exit code 2 (as `govern check`); two `template.json` in different folders are two
+    stacks: every resource is a row and the rows add up to the total."""
+    for folder, count in (("a", 2), ("b", 3)):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+        nats = {f"Nat{i}": {"Type": "AWS::EC2::NatGateway"} for i in range(count)}
+        _write(tmp_path / "in" / folder, "template.json", nats)
+    (tmp_path / "in" / "package.json").write_text('{"name": "not-a-template"}')
+    out = tmp_path / "r.json"
+    rc = main(["report", "cost", "--after", str(tmp_path / "in"), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.strip().splitlines() == [
+        f"govern: {tmp_path / 'in' / 'package.json'}: not a CloudFormation template"
+        " (no Resources mapping)"
+    ]
+    data = json.loads(out.read_text())
+    assert [e["path"] for e in data["inputs"]["not_read"]] == [
+        str(tmp_path / "in" / "package.json")
+    ]
+    rows = data["resources"]
+    assert len(rows) == 5
+    assert len({r["name"] for r in rows}) == 5
+    assert sum(r["after"] for r in rows) == pytest.approx(data["totals"]["after"])
+    assert data["totals"]["after"] == pytest.approx(5 * 730 * 0.045)
