@@ -124,7 +124,14 @@ def price_resource(
             item.notes.append(reason)
         else:
             item.status = Status.NOT_PRICED
-            item.notes.append("the cost model has no price for this resource type")
+            if res.type.startswith("AWS::Serverless::"):
+                item.notes.append(
+                    "an AWS SAM resource: SAM turns it into other resources when the stack is"
+                    " deployed; price the transformed template (`sam build` then `sam package`, or"
+                    " CloudFormation's processed template) to see them"
+                )
+            else:
+                item.notes.append("the cost model has no price for this resource type")
         return item
     ctx = Context(
         resource=res,

@@ -39,6 +39,17 @@ def test_unknown_type_is_not_priced_and_not_counted() -> None:
     assert est.total == pytest.approx(1.0)  # the key only
 
 
+def test_other_sam_resources_are_reported_with_what_to_do() -> None:
+    body = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {"Table": {"Type": "AWS::Serverless::SimpleTable"}},
+    }
+    table = item(price_body(body), "Table")
+    assert table.status == Status.NOT_PRICED
+    assert table.notes[0].startswith("an AWS SAM resource: SAM turns it into other resources")
+    assert "sam package" in table.notes[0]
+
+
 def test_missing_price_marks_the_line_partial() -> None:
     body = {
         "Resources": {

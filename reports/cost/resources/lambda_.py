@@ -57,67 +57,66 @@ def traced_by_api(fn: Resource, ctx: Context) -> bool:
     return False
 
 
-@prices(
-    "AWS::Lambda::Function",
-    service="AWS Lambda",
-    usage=(
-        UsageKey(
-            "monthly_requests",
-            100_000,
-            "requests",
-            "invocations a month (a function with an event source may state monthly_events"
-            " instead)",
-        ),
-        UsageKey(
-            "monthly_events",
-            derived("invocations are monthly_requests"),
-            "events",
-            "records a month from the function's event source; invocations are events over the"
-            " mapping's BatchSize (full batches assumed)",
-        ),
-        UsageKey(
-            "request_duration_ms",
-            200,
-            "ms",
-            "billed duration of one invocation (a batch for an event source) with at least one"
-            " full vCPU (1,769 MB or more); below that its CPU-bound share stretches",
-        ),
-        UsageKey(
-            "outbound_kb_per_request",
-            2.0,
-            "KB",
-            "data one invocation of a function in a VPC sends out through NAT (calls to payment"
-            " providers and AWS APIs without a VPC endpoint)",
-        ),
-        UsageKey(
-            "cpu_bound_share",
-            0.25,
-            "share",
-            "share of request_duration_ms spent on the CPU (the rest waits on DynamoDB, SQS and"
-            " HTTPS calls); it scales with 1,769 MB over the memory below one vCPU",
-        ),
-        UsageKey(
-            "log_kb_per_request",
-            1.0,
-            "KB",
-            "log output of one invocation (START, END and REPORT lines and the handler's logs)",
-        ),
-        UsageKey(
-            "xray_sampling_rate",
-            0.05,
-            "share",
-            "share of invocations traced when tracing is active (X-Ray's default rule: one a"
-            " second, then 5 %)",
-        ),
-        UsageKey(
-            "deploy_time_requests",
-            10,
-            "requests",
-            "invocations a month of a handler that backs a custom resource (it runs only while"
-            " stacks deploy); monthly_requests set for the function wins",
-        ),
+#: Usage keys of a Lambda function (and of an AWS SAM function, priced the same way).
+FUNCTION_USAGE = (
+    UsageKey(
+        "monthly_requests",
+        100_000,
+        "requests",
+        "invocations a month (a function with an event source may state monthly_events instead)",
+    ),
+    UsageKey(
+        "monthly_events",
+        derived("invocations are monthly_requests"),
+        "events",
+        "records a month from the function's event source; invocations are events over the"
+        " mapping's BatchSize (full batches assumed)",
+    ),
+    UsageKey(
+        "request_duration_ms",
+        200,
+        "ms",
+        "billed duration of one invocation (a batch for an event source) with at least one"
+        " full vCPU (1,769 MB or more); below that its CPU-bound share stretches",
+    ),
+    UsageKey(
+        "outbound_kb_per_request",
+        2.0,
+        "KB",
+        "data one invocation of a function in a VPC sends out through NAT (calls to payment"
+        " providers and AWS APIs without a VPC endpoint)",
+    ),
+    UsageKey(
+        "cpu_bound_share",
+        0.25,
+        "share",
+        "share of request_duration_ms spent on the CPU (the rest waits on DynamoDB, SQS and"
+        " HTTPS calls); it scales with 1,769 MB over the memory below one vCPU",
+    ),
+    UsageKey(
+        "log_kb_per_request",
+        1.0,
+        "KB",
+        "log output of one invocation (START, END and REPORT lines and the handler's logs)",
+    ),
+    UsageKey(
+        "xray_sampling_rate",
+        0.05,
+        "share",
+        "share of invocations traced when tracing is active (X-Ray's default rule: one a"
+        " second, then 5 %)",
+    ),
+    UsageKey(
+        "deploy_time_requests",
+        10,
+        "requests",
+        "invocations a month of a handler that backs a custom resource (it runs only while"
+        " stacks deploy); monthly_requests set for the function wins",
     ),
 )
+
+
+@prices("AWS::Lambda::Function", service="AWS Lambda", usage=FUNCTION_USAGE)
 def lambda_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     memory = ctx.number(res.prop("MemorySize"), 128, "MemorySize")
     arch = architecture(res, ctx)
@@ -184,6 +183,36 @@ def duration_factor(memory_mb: float, cpu_bound_share: float) -> float:
     share = min(max(cpu_bound_share, 0.0), 1.0)
     cpu = min(max(memory_mb, 1.0) / MB_PER_VCPU, 1.0)
     return (1.0 - share) + share / cpu
+
+
+@prices("AWS::Serverless::Function", service="AWS Lambda", usage=FUNCTION_USAGE)
+def serverless_function(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    """An AWS SAM function: priced as the Lambda function SAM makes of it (``Globals.Function``
+    applied); what SAM adds around it (roles, an implicit API, event sources) is not priced."""
+    ctx.note(
+        "AWS SAM function, priced as the Lambda function it becomes; the resources SAM adds"
+        " around it (an implicit API, roles, event sources) are not in the template"
+    )
+    yield from lambda_function(sam_function_view(res), ctx)
+
+
+def sam_function_view(res: Resource) -> Resource:
+    """The function's properties with the template's ``Globals.Function`` under them, and SAM's
+    ``Tracing: Active`` as Lambda's ``TracingConfig``."""
+    globals_ = (res.template.body.get("Globals") or {}).get("Function") or {}
+    props = {**globals_, **res.properties} if isinstance(globals_, dict) else dict(res.properties)
+    if props.get("Tracing") == "Active" and "TracingConfig" not in props:
+        props["TracingConfig"] = {"Mode": "Active"}
+    return Resource(
+        logical_id=res.logical_id,
+        type=res.type,
+        properties=props,
+        metadata=res.metadata,
+        deletion_policy=res.deletion_policy,
+        update_replace_policy=res.update_replace_policy,
+        condition=res.condition,
+        template=res.template,
+    )
 
 
 def _implicit_logs(res: Resource, ctx: Context, calls: float) -> Iterator[CostComponent]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
+from reports.cost.resources.lambda_ import sam_function_view
 from reports.cost.traffic import invocations
 from reports.cost.usage import UsageKey, derived, kb_per_transaction, per_transaction
 
@@ -52,7 +53,11 @@ def private_outbound_gb(ctx: Context) -> tuple[float, list[str]]:
     """Monthly GB the environment's VPC-placed workloads send out (through NAT)."""
     total, sources = 0.0, []
     kb_gb = 1024.0 * 1024.0
-    for fn in ctx.environment.of_type("AWS::Lambda::Function"):
+    functions = [
+        *ctx.environment.of_type("AWS::Lambda::Function"),
+        *(sam_function_view(f) for f in ctx.environment.of_type("AWS::Serverless::Function")),
+    ]
+    for fn in functions:
         if fn.prop("VpcConfig", "SubnetIds"):
             usage = ctx.usage_of(fn)
             total += invocations(fn, ctx) * usage.get("outbound_kb_per_request") / kb_gb
