@@ -193,7 +193,7 @@ class Context:
                     usage_based=usage_based,
                     service=service or self._spec_service(),
                     price_key=price_key,
-                    note=f"no price for {price_key} in {where}",
+                    note=f"no price for {price_key} in {where}" + _refresh_hint(price_key, where),
                 )
             ]
         if usage_based and not self.profile.usage_stated:
@@ -283,6 +283,17 @@ class Context:
         """The usage any resource of ``resource_type`` gets in this environment when no
         ``resources`` entry names it (e.g. the log group Lambda creates itself)."""
         return self.profile.for_type(resource_type, self.environment.name)
+
+
+def _refresh_hint(price_key: str, region: str) -> str:
+    """How to fill a missing instance price from the Price List API."""
+    if price_key.startswith("ec2.instance."):
+        family = price_key.removeprefix("ec2.instance.").split(".")[0]
+        return f" (govern prices refresh --region {region} --instance-family {family})"
+    if price_key.startswith("rds.") and ".db." in price_key:
+        family = price_key.split(".db.", 1)[1].split(".")[0]
+        return f" (govern prices refresh --region {region} --db-instance-family {family})"
+    return ""
 
 
 def refs_in(value: Any) -> set[str]:
