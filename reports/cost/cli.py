@@ -4,7 +4,8 @@
     govern report cost --pair env=dev,before=A,after=B --pair env=production,before=C,after=D
     options: [--usage usage.yaml ...] [--prices prices.yaml] [--region us-east-1]
              [-o build/reports/cost.html -o build/reports/cost.json] [--format html|json|csv]
-             [--cost-explorer --since YYYY-MM-DD [--months 3] [--tag-key CostCenter]]
+             [--cost-explorer --since YYYY-MM-DD [--months 3] [--tag-key CostCenter]
+              [--cost-metric amortized|unblended] [--include-credits]]
 
 ``--pair`` (repeatable) puts several environments in one report; ``before=`` may be left out for
 an estimate without comparison. Each input is a cloud assembly, a template or a folder of
@@ -87,7 +88,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--since", help="date of the optimisation (YYYY-MM-DD) for --cost-explorer")
     parser.add_argument(
-        "--months", type=int, default=3, help="months compared on each side (default 3)"
+        "--months",
+        type=int,
+        default=3,
+        help="longest window compared on each side, in months of 30 days (default 3); both"
+        " windows have the same number of complete days",
+    )
+    parser.add_argument(
+        "--cost-metric",
+        choices=("amortized", "unblended"),
+        default="amortized",
+        help="Cost Explorer metric (default amortized: Savings Plans and RIs spread)",
+    )
+    parser.add_argument(
+        "--include-credits",
+        action="store_true",
+        help="keep credits, refunds and tax (left out by record type by default)",
     )
     parser.add_argument(
         "--tag-key", default="CostCenter", help="cost-allocation tag (default CostCenter)"
@@ -165,7 +181,13 @@ def _actuals(args: argparse.Namespace) -> tuple[Actuals | None, str]:
     try:
         client = make_client(args.ce_endpoint_url)
         actuals = fetch_actuals(
-            client, since=since, today=today, months=args.months, tag_key=args.tag_key
+            client,
+            since=since,
+            today=today,
+            months=args.months,
+            tag_key=args.tag_key,
+            metric=args.cost_metric,
+            include_credits=args.include_credits,
         )
     except CostExplorerError as exc:
         print(f"govern: {exc}", file=sys.stderr)

@@ -544,40 +544,67 @@ def _ce_view(ce: dict[str, Any]) -> dict[str, Any]:
     if data is None:
         return out
 
-    def spend_rows(kind: str) -> list[dict[str, str]]:
-        before = (data[kind]["before"] or {}).get("monthly_average", {})
-        after = (data[kind]["after"] or {}).get("monthly_average", {})
-        keys = sorted(
-            set(before) | set(after), key=lambda k: -max(before.get(k, 0), after.get(k, 0))
-        )
+    def rows(kind: str, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
         return [
             {
-                "key": k,
-                "before": money(before.get(k, 0.0)),
-                "after": money(after.get(k, 0.0)) if data[kind]["after"] else "—",
-                "change": signed_money(before.get(k, 0.0) - after.get(k, 0.0))
-                if data[kind]["after"]
-                else "—",
+                "key": r["key"] + (f" ({names[r['key']]})" if names and r["key"] in names else ""),
+                "before": money(r["before_daily"]),
+                "after": money(r["after_daily"]),
+                "monthly": signed_money(r["saving_daily"] * 730 / 24),
+                "percent": percent(r["saving_percent"]),
             }
-            for k in keys
+            for r in data[kind]["rows"]
         ]
 
-    b = data["by_service"]["before"] or {}
-    af = data["by_service"]["after"] or {}
+    def window(kind: str, side: str) -> str:
+        w = data[kind][side]
+        if not w:
+            return "—"
+        text = f"{w['start']} to {w['end']} (end exclusive, {w['days']} complete days)"
+        if w["estimated"]:
+            text += f"; {len(w['estimated_days'])} day(s) still estimated by Cost Explorer"
+        return text
+
+    fc = data["forecast"]
+    total = data.get("total")
     out.update(
         {
             "since": data["since"],
+            "metric": data["metric"],
+            "excluded": ", ".join(data["excluded_record_types"]) or "none",
             "tag_key": data["tag_key"],
-            "before_period": f"{b.get('start', '?')} to {b.get('end', '?')} (end exclusive)",
-            "after_period": f"{af.get('start', '?')} to {af.get('end', '?')} (end exclusive)"
-            if af
-            else "—",
-            "services": spend_rows("by_service"),
-            "tags": spend_rows("by_tag"),
-            "forecast": data["forecast"]
+            "before_period": window("by_service", "before"),
+            "after_period": window("by_service", "after"),
+            "estimated": bool(
+                (data["by_service"]["before"] or {}).get("estimated")
+                or (data["by_service"]["after"] or {}).get("estimated")
+            ),
+            "total": total
             and {
-                "total": money(data["forecast"]["total"]),
-                "period": f"{data['forecast']['start']} to {data['forecast']['end']}",
+                "before": money(total["before_daily"]),
+                "after": money(total["after_daily"]),
+                "monthly": signed_money(total["saving_monthly_equivalent"]),
+                "percent": percent(total["saving_percent"]),
+            },
+            "services": rows("by_service"),
+            "tags": rows("by_tag"),
+            "accounts": rows("by_account", data.get("account_names")),
+            "forecast": fc
+            and {
+                "total": money(fc["total"]),
+                "period": f"{fc['start']} to {fc['end']}",
+                "months": [
+                    {
+                        "month": m["month"],
+                        "actual": money(m["actual_to_date"]),
+                        "rest": money(m["forecast_rest"]),
+                        "expected": money(m["expected_total"]),
+                        "range": "—"
+                        if m["low"] is None or m["high"] is None
+                        else f"{money(m['low'])} – {money(m['high'])}",
+                    }
+                    for m in fc["months"]
+                ],
             },
             "anomalies": [
                 {
