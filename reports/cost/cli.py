@@ -34,6 +34,7 @@ from reports.cost.model import Comparison, Estimate
 from reports.cost.render import render_csv, render_html, render_json
 from reports.cost.report import build_report
 from reports.cost.resources import declared_usage
+from reports.cost.systems import manifest_stack_tags
 from reports.cost.usage import UsageError, load_usage
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -141,7 +142,9 @@ def _load(path: str, label: str, problems: list[InputError]) -> Assembly:
     for err in errors:
         print(f"govern: {err.path}: {err.problem}", file=sys.stderr)
     problems.extend(errors)
-    return Assembly(environment=label, templates=templates, paths=(path,))
+    return Assembly(
+        environment=label, templates=templates, paths=(path,), stack_tags=manifest_stack_tags(path)
+    )
 
 
 def _pairs(args: argparse.Namespace) -> list[tuple[str | None, str | None, str]]:
@@ -241,7 +244,7 @@ def _run(args: argparse.Namespace) -> int:
     for label, before, after in pairs:
         after_asm = _load(after, label or "", problems)
         env = label or environment_of(after_asm.templates) or "default"
-        afters.append(Assembly(env, after_asm.templates, after_asm.paths))
+        afters.append(Assembly(env, after_asm.templates, after_asm.paths, after_asm.stack_tags))
         if before:
             before_asm = _load(before, env, problems)
             befores.append(before_asm)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from governance.template import Resource, Template
 from reports.cost.catalogue import Catalogue
@@ -18,6 +18,7 @@ from reports.cost.free import free_reason
 from reports.cost.model import Estimate, LineItem, Status
 from reports.cost.resources import Context, all_pricers
 from reports.cost.resources.base import EnvironmentView, SideState
+from reports.cost.systems import system_of
 from reports.cost.usage import UsageProfile
 
 DEFAULT_REGION = "us-east-1"
@@ -54,6 +55,8 @@ class Assembly:
     environment: str
     templates: list[Template]
     paths: tuple[str, ...] = ()
+    #: template file path → the stack's tags from the cloud assembly's manifest
+    stack_tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def parse_environment(
@@ -181,12 +184,13 @@ def estimate(
             region, account = parse_environment(
                 tpl.environment, default_region, assembly.environment
             )
+            system = system_of(tpl, assembly.stack_tags)
             for res in tpl.resources.values():
-                result.items.append(
-                    price_resource(
-                        res, view, region, account, catalogue, profile, side, labels[id(tpl)]
-                    )
+                item = price_resource(
+                    res, view, region, account, catalogue, profile, side, labels[id(tpl)]
                 )
+                item.system = system
+                result.items.append(item)
     return result
 
 

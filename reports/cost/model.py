@@ -83,6 +83,7 @@ class LineItem:
     name: str  # construct path without the "/Resource" tail, else stack/logical id
     service: str
     status: Status
+    system: str = ""  # the stack's System tag, else the stack's name
     components: list[CostComponent] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -117,6 +118,7 @@ class LineItem:
             "environment": self.environment,
             "region": self.region,
             "stack": self.stack,
+            "system": self.system,
             "logical_id": self.logical_id,
             "resource_type": self.resource_type,
             "name": self.name,
@@ -161,6 +163,12 @@ class Estimate:
             for comp in item.components:
                 if comp.unit_price is not None:
                     out[comp.service] += comp.monthly_cost or 0.0
+        return dict(out)
+
+    def by_system(self) -> dict[str, float]:
+        out: dict[str, float] = defaultdict(float)
+        for item in self.items:
+            out[item.system or item.stack] += item.monthly_cost
         return dict(out)
 
     def by_resource_type(self) -> dict[str, float]:
@@ -295,6 +303,13 @@ class Comparison:
         b, a = self.before.by_environment(), self.after.by_environment()
         names = list(dict.fromkeys([*self.before.environments, *self.after.environments]))
         return [Delta(n, b.get(n, 0.0), a.get(n, 0.0)) for n in names]
+
+    def systems(self) -> list[Delta]:
+        """Each system before and after, largest first (a system only one side has shows $0
+        on the other)."""
+        b, a = self.before.by_system(), self.after.by_system()
+        rows = [Delta(s, b.get(s, 0.0), a.get(s, 0.0)) for s in set(b) | set(a)]
+        return sorted(rows, key=lambda d: (-max(d.before, d.after), d.label))
 
     def services(self, environment: str | None = None) -> list[Delta]:
         b, a = self.before.by_service(environment), self.after.by_service(environment)

@@ -361,6 +361,7 @@ def _components(item: dict[str, Any] | None) -> list[dict[str, str]]:
 
 def view_model(data: dict[str, Any]) -> dict[str, Any]:
     has_before = data["has_before"]
+    bridge_systems = (data.get("bridge") or {}).get("systems", {})
     totals = data["totals"]
     envs = data["environments"]
     sections = []
@@ -452,6 +453,22 @@ def view_model(data: dict[str, Any]) -> dict[str, Any]:
         "bridge": _bridge_view(data.get("bridge")),
         "service_chart": service_chart(data["services"], has_before),
         "env_chart": environment_chart(envs, totals, has_before),
+        "systems": [
+            {
+                "label": d["label"],
+                "before": money(d["before"]),
+                "after": money(d["after"]),
+                "saving": signed_money(d["saving"]),
+                "saving_percent": percent(d["saving_percent"]),
+                "today": money(bridge_systems[d["label"]]["today"])
+                if d["label"] in bridge_systems
+                else "—",
+                "all_in": _signed_change(bridge_systems[d["label"]]["all_in_change"])
+                if d["label"] in bridge_systems
+                else "—",
+            }
+            for d in data.get("systems", [])
+        ],
         "environments": [
             {
                 "label": e["label"],

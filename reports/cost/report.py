@@ -243,6 +243,7 @@ def build_report(
         "has_before": has_before,
         "totals": total,
         "environments": [d.to_dict() for d in comparison.environments()],
+        "systems": [d.to_dict() for d in comparison.systems()],
         "services": [d.to_dict() for d in comparison.services()],
         "env_services": {
             env: [d.to_dict() for d in rows] for env, rows in comparison.env_services().items()
@@ -315,6 +316,16 @@ def _bridge(comparison: Comparison, org_fees: float) -> dict[str, Any]:
         for bar in part["bars"]:
             bar.pop("drivers")
         whole["environments"][env.label] = part
+    whole["systems"] = {}
+    for system in comparison.systems():
+        part = build_bridge(
+            comparison,
+            organisation_fees=0.0,
+            include=lambda item, name=system.label: (item.system or item.stack) == name,
+        ).to_dict()
+        for bar in part["bars"]:
+            bar.pop("drivers")
+        whole["systems"][system.label] = part
     return whole
 
 
