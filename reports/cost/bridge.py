@@ -328,8 +328,7 @@ def build_bridge(
             if kind is not None:
                 sec_found.add(kind)
                 sec_sum[kind] += b_cost
-                if b_cost >= 0.005:
-                    sec_count[kind] += 1
+                sec_count[kind] += 1
     duration_after = sum(
         c.monthly_cost or 0.0
         for item in comparison.after.items
