@@ -50,7 +50,15 @@ def nat_gateway(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 
 
 def private_outbound_gb(ctx: Context) -> tuple[float, list[str]]:
-    """Monthly GB the environment's VPC-placed workloads send out (through NAT)."""
+    """Monthly GB the environment's VPC-placed workloads send out (through NAT), worked out once
+    per environment."""
+    cached = ctx.environment.cache.get("nat-outbound")
+    if cached is None:
+        cached = ctx.environment.cache["nat-outbound"] = _private_outbound_gb(ctx)
+    return cached
+
+
+def _private_outbound_gb(ctx: Context) -> tuple[float, list[str]]:
     total, sources = 0.0, []
     kb_gb = 1024.0 * 1024.0
     functions = [
