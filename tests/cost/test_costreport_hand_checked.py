@@ -297,3 +297,27 @@ def test_each_bucket_holds_what_writes_to_it() -> None:
     for bucket, stored in expected.items():
         rows = [c for c in item(est, bucket).components if c.name == "Standard storage"]
         assert sum(c.monthly_quantity for c in rows) == pytest.approx(stored, rel=1e-6), bucket
+
+
+def test_instance_prices_match_infracosts_goldens() -> None:
+    """The rows added from Infracost's goldens reproduce them: a t3.medium 730 h = $30.37
+    (instance_test), a PostgreSQL db.t3.large 730 h = $105.85 with 20 GB gp2 = $2.30
+    (db_instance_test)."""
+    body = {
+        "Resources": {
+            "Box": {"Type": "AWS::EC2::Instance", "Properties": {"InstanceType": "t3.medium"}},
+            "Db": {
+                "Type": "AWS::RDS::DBInstance",
+                "Properties": {
+                    "Engine": "postgres",
+                    "DBInstanceClass": "db.t3.large",
+                    "AllocatedStorage": 20,
+                    "StorageType": "gp2",
+                },
+            },
+        }
+    }
+    est = price_body(body)
+    assert round(cost_of(est, "Box", "Instance hours"), 2) == 30.37
+    assert round(cost_of(est, "Db", "Instance hours"), 2) == 105.85
+    assert round(cost_of(est, "Db", "Storage"), 2) == 2.30
