@@ -362,6 +362,7 @@ def _components(item: dict[str, Any] | None) -> list[dict[str, str]]:
 def view_model(data: dict[str, Any]) -> dict[str, Any]:
     has_before = data["has_before"]
     bridge_systems = (data.get("bridge") or {}).get("systems", {})
+    bridge_envs = (data.get("bridge") or {}).get("environments", {})
     totals = data["totals"]
     envs = data["environments"]
     sections = []
@@ -477,6 +478,12 @@ def view_model(data: dict[str, Any]) -> dict[str, Any]:
                 "saving": signed_money(e["saving"]),
                 "saving_percent": percent(e["saving_percent"]),
                 "transactions": f"{w['monthly_transactions'].get(e['label'], 0):,.0f}",
+                "today": money(bridge_envs[e["label"]]["today"])
+                if e["label"] in bridge_envs
+                else "—",
+                "all_in": _signed_change(bridge_envs[e["label"]]["all_in_change"])
+                if e["label"] in bridge_envs
+                else "—",
             }
             for e in envs
         ],
@@ -677,6 +684,7 @@ CSV_FIELDS = [
     "unit",
     "unit_price_usd",
     "monthly_cost_usd",
+    "depends_on_usage",
 ]
 
 
@@ -720,6 +728,7 @@ def render_csv(data: dict[str, Any]) -> str:
                         "unit": c["unit"],
                         "unit_price_usd": "" if c["unit_price"] is None else c["unit_price"],
                         "monthly_cost_usd": "" if c["monthly_cost"] is None else c["monthly_cost"],
+                        "depends_on_usage": c.get("depends_on_usage", False),
                     }
                 )
     return out.getvalue()
