@@ -81,7 +81,7 @@ demo: synth synth-legacy
 		echo "==> compliance report for $$env: $(OUT)/reports/compliance-$$env.html"; \
 	done
 	$(VENV)/bin/govern report cost $(foreach env,$(ENVS),--pair env=$(env),before=$(OUT)/cdk.out.$(env).legacy,after=$(OUT)/cdk.out.$(env)) \
-		-o $(OUT)/reports/cost.html -o $(OUT)/reports/cost.json
+		--usage reports/cost/usage/payments.yaml -o $(OUT)/reports/cost.html -o $(OUT)/reports/cost.json
 	@echo "==> cost report (legacy vs optimised, offline estimate): $(OUT)/reports/cost.html"
 	@echo "Cloud assemblies: $(OUT)/cdk.out.{dev,staging,production}; reports: $(OUT)/reports/"
 

@@ -33,7 +33,7 @@ from reports.cost.estimate import Assembly, estimate  # noqa: E402
 from reports.cost.model import Comparison  # noqa: E402
 from reports.cost.report import build_report  # noqa: E402
 from reports.cost.resources import declared_usage  # noqa: E402
-from reports.cost.usage import load_usage  # noqa: E402
+from reports.cost.usage import PLATFORM_USAGE_PATH, load_usage  # noqa: E402
 
 ENVS = ("dev", "staging", "production")
 
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    catalogue, profile = load_catalogue(), load_usage(None, declared_usage())
+    catalogue, profile = load_catalogue(), load_usage(PLATFORM_USAGE_PATH, declared_usage())
     rows: list[tuple[str, str, str, str]] = []
 
     body = generate(args.resources)

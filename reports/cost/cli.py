@@ -2,16 +2,19 @@
 
     govern report cost --before build/cdk.out.dev.legacy --after build/cdk.out.dev [--env dev]
     govern report cost --pair env=dev,before=A,after=B --pair env=production,before=C,after=D
-    options: [--usage usage.yaml] [--prices prices.yaml] [--region us-east-1]
+    options: [--usage usage.yaml ...] [--prices prices.yaml] [--region us-east-1]
              [-o build/reports/cost.html -o build/reports/cost.json] [--format html|json|csv]
-             [--cost-explorer --since YYYY-MM-DD [--months 3] [--tag-key CostCenter]]
+             [--cost-explorer --since YYYY-MM-DD [--months 3] [--tag-key CostCenter]
+              [--cost-metric amortized|unblended] [--include-credits]]
 
 ``--pair`` (repeatable) puts several environments in one report; ``before=`` may be left out for
 an estimate without comparison. Each input is a cloud assembly, a template or a folder of
 templates. ``-o`` is repeatable; the format follows the file's suffix unless ``--format`` is
 given; without ``-o`` the report goes to standard output (JSON by default).
 
-Exit codes: 0 report written; 2 bad input or usage (one line on stderr). Cost Explorer problems
+Exit codes: 0 report written; 2 bad input or usage (one line on stderr). As with ``govern check``,
+a file that is not a template is one line on stderr, the other inputs are priced and the report
+is written (listing the file), and the exit code is 2. Cost Explorer problems
 (no credentials, throttling, access denied) are one line on stderr and a note on the page; the
 estimate is written anyway.
 """
@@ -31,6 +34,7 @@ from reports.cost.model import Comparison, Estimate
 from reports.cost.render import render_csv, render_html, render_json
 from reports.cost.report import build_report
 from reports.cost.resources import declared_usage
+from reports.cost.systems import manifest_stack_tags
 from reports.cost.usage import UsageError, load_usage
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -54,7 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="env=NAME,before=PATH,after=PATH",
         help="one environment of the report (repeatable); before= may be omitted",
     )
-    parser.add_argument("--usage", help="usage profile (YAML) layered over the default profile")
+    parser.add_argument(
+        "--usage",
+        action="append",
+        default=[],
+        help="usage profile (YAML; repeatable, each layered over the previous). Without one,"
+        " usage-based components show their unit price as 'depends on usage' and only fixed"
+        " costs are totalled; the payment platform's is reports/cost/usage/payments.yaml",
+    )
     parser.add_argument("--prices", help="price catalogue (default: the embedded one)")
     parser.add_argument(
         "--region",
@@ -78,7 +89,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--since", help="date of the optimisation (YYYY-MM-DD) for --cost-explorer")
     parser.add_argument(
-        "--months", type=int, default=3, help="months compared on each side (default 3)"
+        "--months",
+        type=int,
+        default=3,
+        help="longest window compared on each side, in months of 30 days (default 3); both"
+        " windows have the same number of complete days",
+    )
+    parser.add_argument(
+        "--cost-metric",
+        choices=("amortized", "unblended"),
+        default="amortized",
+        help="Cost Explorer metric (default amortized: Savings Plans and RIs spread)",
+    )
+    parser.add_argument(
+        "--include-credits",
+        action="store_true",
+        help="keep credits, refunds and tax (left out by record type by default)",
     )
     parser.add_argument(
         "--tag-key", default="CostCenter", help="cost-allocation tag (default CostCenter)"
@@ -103,14 +129,22 @@ def parse_pair(text: str) -> tuple[str, str | None, str]:
     return fields["env"], fields.get("before") or None, fields["after"]
 
 
-def _load(path: str, label: str) -> Assembly:
+def _load(path: str, label: str, problems: list[InputError]) -> Assembly:
+    """The templates under ``path``; a file that is not a template is reported (one line on
+    stderr, listed on the page) and the others are priced, as ``govern check`` does."""
     templates, errors = load_inputs([path])
-    if errors:
-        err = errors[0]
-        raise CostUsageError(f"{err.path}: {err.problem}")
     if not templates:
+        if errors:
+            for err in errors[1:]:
+                print(f"govern: {err.path}: {err.problem}", file=sys.stderr)
+            raise CostUsageError(f"{errors[0].path}: {errors[0].problem}")
         raise CostUsageError(f"{path}: no CloudFormation template found")
-    return Assembly(environment=label, templates=templates, paths=(path,))
+    for err in errors:
+        print(f"govern: {err.path}: {err.problem}", file=sys.stderr)
+    problems.extend(errors)
+    return Assembly(
+        environment=label, templates=templates, paths=(path,), stack_tags=manifest_stack_tags(path)
+    )
 
 
 def _pairs(args: argparse.Namespace) -> list[tuple[str | None, str | None, str]]:
@@ -150,7 +184,13 @@ def _actuals(args: argparse.Namespace) -> tuple[Actuals | None, str]:
     try:
         client = make_client(args.ce_endpoint_url)
         actuals = fetch_actuals(
-            client, since=since, today=today, months=args.months, tag_key=args.tag_key
+            client,
+            since=since,
+            today=today,
+            months=args.months,
+            tag_key=args.tag_key,
+            metric=args.cost_metric,
+            include_credits=args.include_credits,
         )
     except CostExplorerError as exc:
         print(f"govern: {exc}", file=sys.stderr)
@@ -158,6 +198,20 @@ def _actuals(args: argparse.Namespace) -> tuple[Actuals | None, str]:
     for section, message in actuals.errors.items():
         print(f"govern: Cost Explorer {section} unavailable: {message}", file=sys.stderr)
     return actuals, "from Cost Explorer"
+
+
+def bridge_summary(bridge: dict) -> str:
+    """The bridge's three headline figures on one line, each saying what it compares."""
+    pct = bridge["all_in_change_percent"]
+    change = bridge["all_in_change"]
+    return (
+        f"bridge: today ${bridge['today']:,.2f} → optimised ${bridge['optimised']:,.2f} a month;"
+        f" all-in change (today → optimised) {'+' if change >= 0 else '−'}${abs(change):,.2f}"
+        f" ({'n/a' if pct is None else f'{pct:+.1f}%'});"
+        f" levers' like-for-like saving (legacy → optimised, same security)"
+        f" ${bridge['levers_saving']:,.2f};"
+        f" security additions +${bridge['security_additions']:,.2f}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -184,14 +238,15 @@ def _run(args: argparse.Namespace) -> int:
     outputs = _outputs(args)
     pairs = _pairs(args)
     catalogue = load_catalogue(args.prices)
-    profile = load_usage(args.usage, declared_usage())
+    profile = load_usage(args.usage or None, declared_usage())
     befores, afters = [], []
+    problems: list[InputError] = []
     for label, before, after in pairs:
-        after_asm = _load(after, label or "")
+        after_asm = _load(after, label or "", problems)
         env = label or environment_of(after_asm.templates) or "default"
-        afters.append(Assembly(env, after_asm.templates, after_asm.paths))
+        afters.append(Assembly(env, after_asm.templates, after_asm.paths, after_asm.stack_tags))
         if before:
-            before_asm = _load(before, env)
+            before_asm = _load(before, env, problems)
             befores.append(before_asm)
     has_before = bool(befores)
     if has_before and len(befores) != len(afters):
@@ -219,6 +274,7 @@ def _run(args: argparse.Namespace) -> int:
         actuals=actuals,
         actuals_status=status,
     )
+    data["inputs"]["not_read"] = [{"path": str(e.path), "problem": e.problem} for e in problems]
     renderers = {"html": render_html, "json": render_json, "csv": render_csv}
     for path, fmt in outputs:
         text = renderers[fmt](data)
@@ -240,5 +296,12 @@ def _run(args: argparse.Namespace) -> int:
         unpriced = len(data["not_priced"])
         if unpriced:
             summary += f"; {unpriced} resource(s) not priced"
+        if data["depends_on_usage"]["components"]:
+            summary += (
+                f"; fixed costs only: {data['depends_on_usage']['components']} usage-based"
+                " component(s) depend on usage (give --usage)"
+            )
         print(summary + " → " + ", ".join(p for p, _ in outputs if p != "-"))
-    return EXIT_OK
+        if data.get("bridge"):
+            print(bridge_summary(data["bridge"]))
+    return EXIT_USAGE if problems else EXIT_OK

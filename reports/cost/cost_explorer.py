@@ -2,9 +2,13 @@
 
 * :func:`cost_and_usage` calls ``GetCostAndUsage`` and follows ``NextPageToken`` by hand (the
   API has no paginator; every page is a billed request).
-* :func:`fetch_actuals` gets monthly spend by ``SERVICE`` and by the cost-allocation tag (default
-  ``CostCenter``) for the months before and after a date, the forecast (``GetCostForecast``) and
-  the anomalies (``GetAnomalies``, also paginated by hand).
+* :func:`fetch_actuals` gets daily spend by ``SERVICE``, by the cost-allocation tag (default
+  ``CostCenter``) and by ``LINKED_ACCOUNT`` over two windows of equal length in complete days,
+  before and after the change, and compares daily rates (a month of 28 days and one of 31, or a
+  partial month, never pass for a saving); days Cost Explorer still marks ``Estimated`` are
+  listed. Amortized cost by default (unblended on request); credits, refunds and tax are left
+  out by ``RECORD_TYPE`` unless asked. The forecast (``GetCostForecast``) is shown per month
+  beside the month-to-date actuals, and the anomalies (``GetAnomalies``, paginated by hand).
 * Errors become :class:`CostExplorerError` with one readable line (throttling, access denied,
   no credentials, unreachable endpoint); a section that fails (e.g. the forecast) is reported as
   unavailable while the others are kept.
@@ -77,8 +81,14 @@ class CallLog:
     requests: int = 0
 
 
-def cost_and_usage(client: Any, log: CallLog | None = None, **params: Any) -> list[dict[str, Any]]:
-    """Every ``ResultsByTime`` entry of a ``GetCostAndUsage`` query, across all pages."""
+def cost_and_usage(
+    client: Any,
+    log: CallLog | None = None,
+    names: dict[str, str] | None = None,
+    **params: Any,
+) -> list[dict[str, Any]]:
+    """Every ``ResultsByTime`` entry of a ``GetCostAndUsage`` query, across all pages;
+    ``names`` collects ``DimensionValueAttributes`` descriptions (linked accounts' names)."""
     results: list[dict[str, Any]] = []
     token: str | None = None
     seen: set[str] = set()
@@ -93,6 +103,11 @@ def cost_and_usage(client: Any, log: CallLog | None = None, **params: Any) -> li
         if log is not None:
             log.requests += 1
         results.extend(page.get("ResultsByTime") or [])
+        if names is not None:
+            for attr in page.get("DimensionValueAttributes") or []:
+                desc = (attr.get("Attributes") or {}).get("description")
+                if attr.get("Value") and desc:
+                    names[str(attr["Value"])] = str(desc)
         token = page.get("NextPageToken")
         if not token:
             return results
@@ -129,31 +144,76 @@ def _clean_key(key: str) -> str:
     return key
 
 
+#: ``--cost-metric`` → (GetCostAndUsage metric, GetCostForecast metric). Amortized spreads
+#: Savings Plans and reserved-instance fees over the usage they cover: what finance books.
+METRICS = {
+    "amortized": ("AmortizedCost", "AMORTIZED_COST"),
+    "unblended": ("UnblendedCost", "UNBLENDED_COST"),
+}
+#: Record types left out unless asked (``--include-credits``): they are not the platform's usage.
+EXCLUDED_RECORD_TYPES = ("Credit", "Refund", "Tax")
+DAYS_PER_MONTH = 730 / 24
+
+
+def record_filter(include_credits: bool) -> dict[str, Any] | None:
+    """The ``Filter`` that drops credits, refunds and tax by ``RECORD_TYPE`` (``None`` keeps all)."""
+    if include_credits:
+        return None
+    return {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": list(EXCLUDED_RECORD_TYPES)}}}
+
+
 @dataclass
 class Spend:
-    """Monthly spend of one grouping for one period."""
+    """Daily spend of one grouping over one window of complete days (End exclusive)."""
 
     start: str
     end: str
-    months: list[str]
+    days: int
     rows: dict[str, dict[str, float]]
+    estimated_days: list[str] = field(default_factory=list)
 
     def totals(self) -> dict[str, float]:
         return {k: sum(v.values()) for k, v in self.rows.items()}
 
-    def monthly_average(self) -> dict[str, float]:
-        n = max(len(self.months), 1)
+    def daily_rate(self) -> dict[str, float]:
+        n = max(self.days, 1)
         return {k: v / n for k, v in self.totals().items()}
+
+    def monthly_equivalent(self) -> dict[str, float]:
+        """The daily rate over a 730-hour month, the estimate's month."""
+        return {k: v * DAYS_PER_MONTH for k, v in self.daily_rate().items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "start": self.start,
             "end": self.end,
-            "months": self.months,
-            "rows": {k: {m: round(a, 2) for m, a in v.items()} for k, v in self.rows.items()},
+            "days": self.days,
+            "estimated": bool(self.estimated_days),
+            "estimated_days": self.estimated_days,
             "totals": {k: round(v, 2) for k, v in self.totals().items()},
-            "monthly_average": {k: round(v, 2) for k, v in self.monthly_average().items()},
+            "daily_rate": {k: round(v, 4) for k, v in self.daily_rate().items()},
+            "monthly_equivalent": {k: round(v, 2) for k, v in self.monthly_equivalent().items()},
         }
+
+
+def compare(before: Spend | None, after: Spend | None) -> list[dict[str, Any]]:
+    """Per key: daily rates before and after over the equal windows, and the change."""
+    if before is None or after is None:
+        return []
+    b, a = before.daily_rate(), after.daily_rate()
+    rows = []
+    for key in sorted(set(b) | set(a), key=lambda k: -max(b.get(k, 0.0), a.get(k, 0.0))):
+        rb, ra = b.get(key, 0.0), a.get(key, 0.0)
+        rows.append(
+            {
+                "key": key,
+                "before_daily": round(rb, 4),
+                "after_daily": round(ra, 4),
+                "saving_daily": round(rb - ra, 4),
+                "saving_percent": None if rb == 0 else round(100 * (rb - ra) / rb, 2),
+            }
+        )
+    return rows
 
 
 @dataclass
@@ -185,28 +245,52 @@ class Actuals:
     """What Cost Explorer said, section by section; ``errors`` holds unavailable sections."""
 
     since: str
+    metric: str = "AmortizedCost"
+    excluded_record_types: tuple[str, ...] = EXCLUDED_RECORD_TYPES
     by_service_before: Spend | None = None
     by_service_after: Spend | None = None
     by_tag_before: Spend | None = None
     by_tag_after: Spend | None = None
+    by_account_before: Spend | None = None
+    by_account_after: Spend | None = None
+    account_names: dict[str, str] = field(default_factory=dict)
     tag_key: str = "CostCenter"
     forecast: dict[str, Any] | None = None
     anomalies: list[Anomaly] | None = None
     errors: dict[str, str] = field(default_factory=dict)
     requests: int = 0
 
+    def total_change(self) -> dict[str, Any] | None:
+        """Daily rate of the whole bill before and after (every service summed)."""
+        if self.by_service_before is None or self.by_service_after is None:
+            return None
+        rb = sum(self.by_service_before.daily_rate().values())
+        ra = sum(self.by_service_after.daily_rate().values())
+        return {
+            "before_daily": round(rb, 4),
+            "after_daily": round(ra, 4),
+            "saving_daily": round(rb - ra, 4),
+            "saving_monthly_equivalent": round((rb - ra) * DAYS_PER_MONTH, 2),
+            "saving_percent": None if rb == 0 else round(100 * (rb - ra) / rb, 2),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         def spend(s: Spend | None) -> Any:
             return s.to_dict() if s else None
 
+        def section(before: Spend | None, after: Spend | None) -> dict[str, Any]:
+            return {"before": spend(before), "after": spend(after), "rows": compare(before, after)}
+
         return {
             "since": self.since,
+            "metric": self.metric,
+            "excluded_record_types": list(self.excluded_record_types),
             "tag_key": self.tag_key,
-            "by_service": {
-                "before": spend(self.by_service_before),
-                "after": spend(self.by_service_after),
-            },
-            "by_tag": {"before": spend(self.by_tag_before), "after": spend(self.by_tag_after)},
+            "total": self.total_change(),
+            "by_service": section(self.by_service_before, self.by_service_after),
+            "by_tag": section(self.by_tag_before, self.by_tag_after),
+            "by_account": section(self.by_account_before, self.by_account_after),
+            "account_names": self.account_names,
             "forecast": self.forecast,
             "anomalies": None if self.anomalies is None else [a.to_dict() for a in self.anomalies],
             "errors": self.errors,
@@ -225,55 +309,111 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def periods(
-    since: dt.date, today: dt.date, months: int
+    since: dt.date, today: dt.date, max_days: int = 90
 ) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
-    """(before, after) periods, End exclusive: ``months`` whole months before ``since``, and
-    from ``since`` to today (at most ``months`` months)."""
-    before = (add_months(month_start(since), -months), since)
-    after_end = min(today, add_months(month_start(since), months + 1))
-    return before, (since, max(after_end, since))
+    """(before, after) windows of equal length in complete days, End exclusive.
+
+    Today is not complete (Cost Explorer is still adding to it), so the after window ends at
+    today (exclusive): its length is the complete days since the change, at most ``max_days``,
+    and the most recent ones when there are more. The before window is as many days ending the
+    day before the change.
+    """
+    days = max(min((today - since).days, max_days), 0)
+    after = (today - dt.timedelta(days=days), today) if days else (since, since)
+    before = (since - dt.timedelta(days=days), since)
+    return before, after
 
 
-def _spend(client: Any, log: CallLog, start: dt.date, end: dt.date, group: dict[str, str]) -> Spend:
-    results = cost_and_usage(
-        client,
-        log,
-        TimePeriod={"Start": start.isoformat(), "End": end.isoformat()},
-        Granularity="MONTHLY",
-        Metrics=["UnblendedCost"],
-        GroupBy=[group],
+def _spend(
+    client: Any,
+    log: CallLog,
+    start: dt.date,
+    end: dt.date,
+    group: dict[str, str],
+    metric: str,
+    flt: dict[str, Any] | None,
+    names: dict[str, str] | None = None,
+) -> Spend:
+    params: dict[str, Any] = {
+        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+        "Granularity": "DAILY",
+        "Metrics": [metric],
+        "GroupBy": [group],
+    }
+    if flt is not None:
+        params["Filter"] = flt
+    results = cost_and_usage(client, log, names=names, **params)
+    estimated = sorted(
+        str((r.get("TimePeriod") or {}).get("Start", "")) for r in results if r.get("Estimated")
     )
-    months = [((r.get("TimePeriod") or {}).get("Start", "")) for r in results]
-    return Spend(start.isoformat(), end.isoformat(), months, group_totals(results))
+    return Spend(
+        start.isoformat(),
+        end.isoformat(),
+        (end - start).days,
+        group_totals(results, metric),
+        estimated,
+    )
 
 
-def forecast(client: Any, log: CallLog, today: dt.date) -> dict[str, Any]:
-    """Forecast from today to the end of next month (``GetCostForecast``)."""
-    end = add_months(month_start(today), 2)
+def forecast(
+    client: Any,
+    log: CallLog,
+    today: dt.date,
+    metric: str = "AmortizedCost",
+    flt: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """This month and next: month-to-date actuals (``GetCostAndUsage``) beside the forecast of
+    the rest (``GetCostForecast``, which starts today), per month."""
+    forecast_metric = next((f for m, f in METRICS.values() if m == metric), "AMORTIZED_COST")
+    first, end = month_start(today), add_months(month_start(today), 2)
+    actual_to_date = 0.0
+    if today > first:
+        params: dict[str, Any] = {
+            "TimePeriod": {"Start": first.isoformat(), "End": today.isoformat()},
+            "Granularity": "MONTHLY",
+            "Metrics": [metric],
+        }
+        if flt is not None:
+            params["Filter"] = flt
+        for period in cost_and_usage(client, log, **params):
+            total = ((period.get("Total") or {}).get(metric) or {}).get("Amount", 0)
+            actual_to_date += float(total or 0)
+    request: dict[str, Any] = {
+        "TimePeriod": {"Start": today.isoformat(), "End": end.isoformat()},
+        "Metric": forecast_metric,
+        "Granularity": "MONTHLY",
+    }
+    if flt is not None:
+        request["Filter"] = flt
     try:
-        resp = client.get_cost_forecast(
-            TimePeriod={"Start": today.isoformat(), "End": end.isoformat()},
-            Metric="UNBLENDED_COST",
-            Granularity="MONTHLY",
-        )
+        resp = client.get_cost_forecast(**request)
     except Exception as exc:
         raise CostExplorerError(describe_error(exc, "GetCostForecast")) from None
     log.requests += 1
     total = resp.get("Total") or {}
-    return {
-        "start": today.isoformat(),
-        "end": end.isoformat(),
-        "total": round(float(total.get("Amount", 0) or 0), 2),
-        "unit": total.get("Unit", "USD"),
-        "months": [
+    months = []
+    for r in resp.get("ForecastResultsByTime") or []:
+        start = str((r.get("TimePeriod") or {}).get("Start") or "")
+        rest = float(r.get("MeanValue", 0) or 0)
+        to_date = actual_to_date if start[:7] == today.isoformat()[:7] else 0.0
+        months.append(
             {
-                "start": (r.get("TimePeriod") or {}).get("Start"),
-                "mean": round(float(r.get("MeanValue", 0) or 0), 2),
+                "month": start[:7],
+                "actual_to_date": round(to_date, 2),
+                "forecast_rest": round(rest, 2),
+                "expected_total": round(to_date + rest, 2),
                 "low": _maybe(r.get("PredictionIntervalLowerBound")),
                 "high": _maybe(r.get("PredictionIntervalUpperBound")),
             }
-            for r in resp.get("ForecastResultsByTime") or []
-        ],
+        )
+    return {
+        "start": today.isoformat(),
+        "end": end.isoformat(),
+        "metric": forecast_metric,
+        "total": round(float(total.get("Amount", 0) or 0), 2),
+        "unit": total.get("Unit", "USD"),
+        "actual_to_date": round(actual_to_date, 2),
+        "months": months,
     }
 
 
@@ -323,26 +463,44 @@ def fetch_actuals(
     today: dt.date,
     months: int = 3,
     tag_key: str = "CostCenter",
+    metric: str = "amortized",
+    include_credits: bool = False,
 ) -> Actuals:
-    """Spend by service and tag before/after ``since``, the forecast and the anomalies.
+    """Daily spend by service, tag and linked account over equal windows of complete days
+    before and after ``since``, the forecast per month and the anomalies.
 
-    ``GetCostAndUsage`` failures stop everything (they are the point); forecast and anomaly
-    failures are recorded in ``errors`` and the rest is kept.
+    ``metric`` is ``amortized`` (the default, what finance books) or ``unblended``; credits,
+    refunds and tax are left out by record type unless ``include_credits``. ``GetCostAndUsage``
+    failures stop everything (they are the point); forecast and anomaly failures are recorded
+    in ``errors`` and the rest is kept.
     """
+    if metric not in METRICS:
+        raise CostExplorerError(f"unknown cost metric {metric!r} (amortized, unblended)")
+    name, _ = METRICS[metric]
+    flt = record_filter(include_credits)
     log = CallLog()
-    actuals = Actuals(since=since.isoformat(), tag_key=tag_key)
-    (b0, b1), (a0, a1) = periods(since, today, months)
-    service = {"Type": "DIMENSION", "Key": "SERVICE"}
-    tag = {"Type": "TAG", "Key": tag_key}
-    actuals.by_service_before = _spend(client, log, b0, b1, service)
-    actuals.by_tag_before = _spend(client, log, b0, b1, tag)
+    actuals = Actuals(
+        since=since.isoformat(),
+        metric=name,
+        excluded_record_types=() if include_credits else EXCLUDED_RECORD_TYPES,
+        tag_key=tag_key,
+    )
+    (b0, b1), (a0, a1) = periods(since, today, max_days=round(months * 30))
+    groups = {
+        "service": {"Type": "DIMENSION", "Key": "SERVICE"},
+        "tag": {"Type": "TAG", "Key": tag_key},
+        "account": {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+    }
     if a1 > a0:
-        actuals.by_service_after = _spend(client, log, a0, a1, service)
-        actuals.by_tag_after = _spend(client, log, a0, a1, tag)
+        for side, (start, end) in (("before", (b0, b1)), ("after", (a0, a1))):
+            for kind, group in groups.items():
+                names = actuals.account_names if kind == "account" else None
+                spend = _spend(client, log, start, end, group, name, flt, names)
+                setattr(actuals, f"by_{kind}_{side}", spend)
     else:
         actuals.errors["after"] = f"no complete day since {since.isoformat()} yet"
     try:
-        actuals.forecast = forecast(client, log, today)
+        actuals.forecast = forecast(client, log, today, name, flt)
     except CostExplorerError as exc:
         actuals.errors["forecast"] = str(exc)
     try:

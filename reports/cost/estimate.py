@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from governance.template import Resource, Template
 from reports.cost.catalogue import Catalogue
@@ -18,6 +18,7 @@ from reports.cost.free import free_reason
 from reports.cost.model import Estimate, LineItem, Status
 from reports.cost.resources import Context, all_pricers
 from reports.cost.resources.base import EnvironmentView, SideState
+from reports.cost.systems import system_of
 from reports.cost.usage import UsageProfile
 
 DEFAULT_REGION = "us-east-1"
@@ -54,6 +55,8 @@ class Assembly:
     environment: str
     templates: list[Template]
     paths: tuple[str, ...] = ()
+    #: template file path → the stack's tags from the cloud assembly's manifest
+    stack_tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def parse_environment(
@@ -98,16 +101,23 @@ def price_resource(
     catalogue: Catalogue,
     profile: UsageProfile,
     side: SideState,
+    stack_label: str | None = None,
 ) -> LineItem:
+    name = display_name(res)
+    if stack_label is not None and stack_label != res.stack:
+        name = (
+            f"{stack_label}/{res.logical_id}" if not res.construct_path else f"{stack_label}:{name}"
+        )
     item = LineItem(
         environment=view.name,
         region=region,
-        stack=res.stack,
+        stack=stack_label or res.stack,
         logical_id=res.logical_id,
         resource_type=res.type,
-        name=display_name(res),
+        name=name,
         service=service_for(res.type),
         status=Status.PRICED,
+        resource=res,
     )
     spec = all_pricers().get(res.type)
     if spec is None:
@@ -117,7 +127,14 @@ def price_resource(
             item.notes.append(reason)
         else:
             item.status = Status.NOT_PRICED
-            item.notes.append("the cost model has no price for this resource type")
+            if res.type.startswith("AWS::Serverless::"):
+                item.notes.append(
+                    "an AWS SAM resource: SAM turns it into other resources when the stack is"
+                    " deployed; price the transformed template (`sam build` then `sam package`, or"
+                    " CloudFormation's processed template) to see them"
+                )
+            else:
+                item.notes.append("the cost model has no price for this resource type")
         return item
     ctx = Context(
         resource=res,
@@ -137,6 +154,7 @@ def price_resource(
         return item
     item.attributes = ctx.attributes
     item.notes.extend(ctx.notes)
+    item.warnings.extend(ctx.warnings)
     if res.condition:
         item.notes.append(f"created only when condition {res.condition} holds")
     if not item.components and ctx.free_reason:
@@ -161,15 +179,26 @@ def estimate(
     for assembly in assemblies:
         view = EnvironmentView(assembly.environment, assembly.templates)
         result.sources.setdefault(assembly.environment, []).extend(assembly.paths)
+        labels = stack_labels(assembly.templates)
         for tpl in assembly.templates:
             region, account = parse_environment(
                 tpl.environment, default_region, assembly.environment
             )
+            system = system_of(tpl, assembly.stack_tags)
             for res in tpl.resources.values():
-                result.items.append(
-                    price_resource(res, view, region, account, catalogue, profile, side)
+                item = price_resource(
+                    res, view, region, account, catalogue, profile, side, labels[id(tpl)]
                 )
+                item.system = system
+                result.items.append(item)
     return result
+
+
+def stack_labels(templates: list[Template]) -> dict[int, str]:
+    """A unique label per template: its name, or its path when several share the name
+    (``a/template.yaml`` and ``b/template.yaml`` are two stacks, not one)."""
+    counts = Counter(t.name for t in templates)
+    return {id(t): t.name if counts[t.name] == 1 else t.path for t in templates}
 
 
 def environment_of(templates: list[Template]) -> str | None:

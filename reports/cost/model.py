@@ -13,7 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.template import Resource, Template
 
 
 class Status(StrEnum):
@@ -42,10 +45,12 @@ class CostComponent:
     price_key: str = ""
     tier: str | None = None
     note: str = ""
+    #: usage-based with no usage stated: shown with its unit price, left out of every total
+    depends_on_usage: bool = False
 
     @property
     def monthly_cost(self) -> float | None:
-        if self.unit_price is None:
+        if self.unit_price is None or self.depends_on_usage:
             return None
         return self.monthly_quantity * self.unit_price
 
@@ -62,6 +67,7 @@ class CostComponent:
             "price_key": self.price_key,
             "tier": self.tier,
             "note": self.note,
+            "depends_on_usage": self.depends_on_usage,
         }
 
 
@@ -77,9 +83,17 @@ class LineItem:
     name: str  # construct path without the "/Resource" tail, else stack/logical id
     service: str
     status: Status
+    system: str = ""  # the stack's System tag, else the stack's name
     components: list[CostComponent] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: the template resource priced (not serialised): the bridge and the system view read it
+    resource: Resource | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def template(self) -> Template | None:
+        return self.resource.template if self.resource is not None else None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -94,11 +108,17 @@ class LineItem:
     def unpriced_components(self) -> list[CostComponent]:
         return [c for c in self.components if c.unit_price is None]
 
+    @property
+    def usage_components(self) -> list[CostComponent]:
+        """Components that depend on usage no file states (not in any total)."""
+        return [c for c in self.components if c.depends_on_usage]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "environment": self.environment,
             "region": self.region,
             "stack": self.stack,
+            "system": self.system,
             "logical_id": self.logical_id,
             "resource_type": self.resource_type,
             "name": self.name,
@@ -107,6 +127,7 @@ class LineItem:
             "monthly_cost": _num(self.monthly_cost),
             "attributes": dict(self.attributes),
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
             "components": [c.to_dict() for c in self.components],
         }
 
@@ -142,6 +163,12 @@ class Estimate:
             for comp in item.components:
                 if comp.unit_price is not None:
                     out[comp.service] += comp.monthly_cost or 0.0
+        return dict(out)
+
+    def by_system(self) -> dict[str, float]:
+        out: dict[str, float] = defaultdict(float)
+        for item in self.items:
+            out[item.system or item.stack] += item.monthly_cost
         return dict(out)
 
     def by_resource_type(self) -> dict[str, float]:
@@ -277,6 +304,13 @@ class Comparison:
         names = list(dict.fromkeys([*self.before.environments, *self.after.environments]))
         return [Delta(n, b.get(n, 0.0), a.get(n, 0.0)) for n in names]
 
+    def systems(self) -> list[Delta]:
+        """Each system before and after, largest first (a system only one side has shows $0
+        on the other)."""
+        b, a = self.before.by_system(), self.after.by_system()
+        rows = [Delta(s, b.get(s, 0.0), a.get(s, 0.0)) for s in set(b) | set(a)]
+        return sorted(rows, key=lambda d: (-max(d.before, d.after), d.label))
+
     def services(self, environment: str | None = None) -> list[Delta]:
         b, a = self.before.by_service(environment), self.after.by_service(environment)
         rows = [Delta(s, b.get(s, 0.0), a.get(s, 0.0)) for s in set(b) | set(a)]
@@ -300,48 +334,9 @@ class Comparison:
         return rows
 
     def drivers(self, minimum: float = 0.005) -> list[Driver]:
-        """Group the resource deltas into named reasons, largest saving first.
-
-        Changed resources are grouped by resource type and the exact configuration change
-        ("configuration 3,008 MB x86_64 → 512 MB arm64"); added resources by type. Removed
-        resources are grouped by type too, and when the remaining resources of that type carry
-        more usage after (several REST APIs consolidated into one), the two are one driver:
-        "N removed; usage moves to the remaining M", with the net saving.
-        """
-        same = "same configuration, different usage or price tier"
-        groups: dict[tuple[str, str, str], list[ResourceDelta]] = defaultdict(list)
-        for row in self.resources():
-            if abs(row.saving) < minimum:
-                continue
-            change = row.change
-            if change == "changed":
-                text = "; ".join(f"{k} {b} → {a}" for k, b, a in row.attribute_changes())
-            elif change in ("removed", "added"):
-                text = change
-            else:
-                text = same
-            groups[(row.service, row.resource_type, text)].append(row)
-        for service, rtype, text in list(groups):
-            if text != "removed" or (service, rtype, same) not in groups:
-                continue
-            removed = groups.pop((service, rtype, "removed"))
-            kept = groups.pop((service, rtype, same))
-            merged = f"{len(removed)} removed; their usage moves to the remaining {len(kept)}"
-            groups[(service, rtype, merged)] = removed + kept
-        out = []
-        for (service, rtype, text), rows in groups.items():
-            envs = tuple(dict.fromkeys(r.environment for r in rows))
-            out.append(
-                Driver(
-                    service=service,
-                    resource_type=rtype,
-                    description=text,
-                    count=len(rows),
-                    environments=envs,
-                    saving=sum(r.saving for r in rows),
-                )
-            )
-        return sorted(out, key=lambda d: (-d.saving, d.resource_type, d.description))
+        """Group the resource deltas into named reasons, largest saving first (see
+        :func:`group_drivers`)."""
+        return group_drivers(self.resources(), minimum)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -364,6 +359,51 @@ class Comparison:
                 for r in self.resources()
             ],
         }
+
+
+def group_drivers(rows: Iterable[ResourceDelta], minimum: float = 0.005) -> list[Driver]:
+    """Group the resource deltas into named reasons, largest saving first.
+
+    Changed resources are grouped by resource type and the exact configuration change
+    ("configuration 3,008 MB x86_64 → 512 MB arm64"); added resources by type. Removed
+    resources are grouped by type too, and when the remaining resources of that type carry
+    more usage after (several REST APIs consolidated into one), the two are one driver:
+    "N removed; usage moves to the remaining M", with the net saving.
+    """
+    same = "same configuration, different usage or price tier"
+    groups: dict[tuple[str, str, str], list[ResourceDelta]] = defaultdict(list)
+    for row in rows:
+        if abs(row.saving) < minimum:
+            continue
+        change = row.change
+        if change == "changed":
+            text = "; ".join(f"{k} {b} → {a}" for k, b, a in row.attribute_changes())
+        elif change in ("removed", "added"):
+            text = change
+        else:
+            text = same
+        groups[(row.service, row.resource_type, text)].append(row)
+    for service, rtype, text in list(groups):
+        if text != "removed" or (service, rtype, same) not in groups:
+            continue
+        removed = groups.pop((service, rtype, "removed"))
+        kept = groups.pop((service, rtype, same))
+        merged = f"{len(removed)} removed; their usage moves to the remaining {len(kept)}"
+        groups[(service, rtype, merged)] = removed + kept
+    out = []
+    for (service, rtype, text), members in groups.items():
+        envs = tuple(dict.fromkeys(r.environment for r in members))
+        out.append(
+            Driver(
+                service=service,
+                resource_type=rtype,
+                description=text,
+                count=len(members),
+                environments=envs,
+                saving=sum(r.saving for r in members),
+            )
+        )
+    return sorted(out, key=lambda d: (-d.saving, d.resource_type, d.description))
 
 
 def _num(value: float) -> float:

@@ -2,7 +2,8 @@
 list the usage keys the pricers declare.
 
     govern prices show [--region us-east-1] [--prices FILE] [--format text|json]
-    govern prices refresh [--region R ...] [--key K ...] [-o build/prices.yaml]
+    govern prices refresh [--region R ...] [--key K ...] [--instance-family F ...]
+                          [--db-instance-family F ...] [-o build/prices.yaml]
     govern prices usage [--type AWS::Lambda::Function] [--format text|markdown|json]
 
 ``usage --format markdown`` is the page ``docs/usage.md``.
@@ -22,7 +23,12 @@ from pathlib import Path
 import yaml
 
 from reports.cost.catalogue import Catalogue, CatalogueError, Price, load_catalogue
-from reports.cost.pricing_api import PricingError, make_client, refresh_catalogue
+from reports.cost.pricing_api import (
+    PricingError,
+    make_client,
+    refresh_catalogue,
+    refresh_instance_families,
+)
 from reports.cost.render import quantity, unit_price
 from reports.cost.resources import all_pricers
 from reports.cost.usage_doc import render_json, render_markdown, render_text
@@ -46,6 +52,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="region to refresh (repeatable; default: every region of the catalogue)",
     )
     refresh.add_argument("--key", action="append", help="only this price key (repeatable)")
+    refresh.add_argument(
+        "--instance-family",
+        action="append",
+        default=[],
+        metavar="FAMILY",
+        help="add every size of this EC2 family (t3, m6i, c7g ...; repeatable)",
+    )
+    refresh.add_argument(
+        "--db-instance-family",
+        action="append",
+        default=[],
+        metavar="FAMILY",
+        help="add every size of this RDS family (r6g, t4g, m5 ...; repeatable)",
+    )
     refresh.add_argument("-o", "--output", default="build/prices.yaml", help="where to write it")
     refresh.add_argument("--endpoint-url", help=argparse.SUPPRESS)
     usage = sub.add_parser(
@@ -153,9 +173,22 @@ def _show(catalogue: Catalogue, args: argparse.Namespace) -> int:
 
 def _refresh(catalogue: Catalogue, args: argparse.Namespace) -> int:
     regions = args.region or list(catalogue.regions)
+    families = bool(args.instance_family or args.db_instance_family)
+    keys = args.key if args.key is not None or not families else []
     try:
         client = make_client(args.endpoint_url)
-        data, result = refresh_catalogue(catalogue, client, regions, keys=args.key)
+        data, result = refresh_catalogue(catalogue, client, regions, keys=keys)
+        if families:
+            more = refresh_instance_families(
+                data,
+                client,
+                regions,
+                ec2_families=args.instance_family,
+                rds_families=args.db_instance_family,
+            )
+            result.refreshed += more.refreshed
+            result.missing += more.missing
+            result.requests += more.requests
     except PricingError as exc:
         print(f"govern: {exc}", file=sys.stderr)
         return EXIT_USAGE

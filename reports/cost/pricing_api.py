@@ -202,3 +202,134 @@ def make_client(endpoint_url: str | None = None, region: str = "us-east-1") -> A
         endpoint_url=endpoint_url,
         config=Config(retries={"max_attempts": 3, "mode": "standard"}),
     )
+
+
+# --- instance families: rows the catalogue does not have yet ---------------------------------
+
+#: Price List filters for Linux, shared-tenancy, on-demand EC2 instances.
+EC2_INSTANCE_FILTERS = {
+    "productFamily": "Compute Instance",
+    "operatingSystem": "Linux",
+    "tenancy": "Shared",
+    "preInstalledSw": "NA",
+    "capacitystatus": "Used",
+    "licenseModel": "No License required",
+}
+#: Price List ``databaseEngine`` → CloudFormation ``Engine`` (the engines without a licence fee).
+RDS_ENGINES = {
+    "PostgreSQL": "postgres",
+    "MySQL": "mysql",
+    "MariaDB": "mariadb",
+    "Aurora PostgreSQL": "aurora-postgresql",
+    "Aurora MySQL": "aurora-mysql",
+}
+RDS_INSTANCE_FILTERS = {"productFamily": "Database Instance", "deploymentOption": "Single-AZ"}
+
+
+def _family(instance_type: str) -> str:
+    name = instance_type.removeprefix("db.")
+    return name.split(".", 1)[0]
+
+
+def refresh_instance_families(
+    data: dict[str, Any],
+    client: Any,
+    regions: list[str],
+    *,
+    ec2_families: list[str] = (),  # type: ignore[assignment]
+    rds_families: list[str] = (),  # type: ignore[assignment]
+    today: dt.date | None = None,
+) -> RefreshResult:
+    """Add (or update) a row for every size of the EC2 and RDS instance families asked for, in
+    each region, from ``GetProducts``; each row keeps its ``price_list`` so later refreshes find it.
+
+    ``ec2.instance.<type>`` (Linux, shared tenancy, on-demand) and ``rds.<engine>.<class>``
+    (Single-AZ, the engines without a licence fee); ``data`` is changed in place.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    today = today or dt.date.today()
+    result = RefreshResult()
+    wanted_ec2, wanted_rds = set(ec2_families), set(rds_families)
+    for region in regions:
+        rows = data.setdefault("prices", {}).setdefault(region, {})
+        data.setdefault("regions", {}).setdefault(region, {"name": region})
+        try:
+            if wanted_ec2:
+                items, calls = get_products(client, "AmazonEC2", EC2_INSTANCE_FILTERS, region)
+                result.requests += calls
+                found = _instance_rows(items, "BoxUsage:", wanted_ec2, today, rds=False)
+                _merge(rows, found, region, result)
+                _missing(wanted_ec2, found, region, result, "EC2")
+            if wanted_rds:
+                items, calls = get_products(client, "AmazonRDS", RDS_INSTANCE_FILTERS, region)
+                result.requests += calls
+                found = _instance_rows(items, "InstanceUsage:", wanted_rds, today, rds=True)
+                _merge(rows, found, region, result)
+                _missing(wanted_rds, found, region, result, "RDS")
+        except (ClientError, BotoCoreError) as exc:
+            raise PricingError(_describe(exc)) from None
+    return result
+
+
+def _instance_rows(
+    items: list[str], usage_prefix: str, families: set[str], today: dt.date, *, rds: bool
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        attributes, dims = parse_price_item(item)
+        itype = str(attributes.get("instanceType", ""))
+        usagetype = str(attributes.get("usagetype", ""))
+        if not dims or _family(itype) not in families or usage_prefix not in usagetype:
+            continue
+        if rds:
+            engine = RDS_ENGINES.get(str(attributes.get("databaseEngine", "")))
+            if engine is None or "IOOptimized" in usagetype:
+                continue
+            key = f"rds.{engine}.{itype}"
+            service = "Amazon Relational Database Service"
+            what = f"{attributes.get('databaseEngine')} {itype} Single-AZ on-demand"
+            filters = {**RDS_INSTANCE_FILTERS, "instanceType": itype}
+            filters["databaseEngine"] = str(attributes.get("databaseEngine"))
+        else:
+            key = f"ec2.instance.{itype}"
+            service = "Amazon Elastic Compute Cloud - Compute"
+            what = f"{itype} Linux on-demand"
+            filters = {**EC2_INSTANCE_FILTERS, "instanceType": itype}
+        usd = dims[0].usd
+        if usd <= 0:
+            continue
+        out[key] = {
+            "service": service,
+            "description": what,
+            "unit": "hour",
+            "usd": usd,
+            "source": f"{PRICE_LIST_SOURCE}, usagetype {usagetype}",
+            "as_of": today.isoformat(),
+            "grade": "A",
+            "price_list": {
+                "servicecode": "AmazonRDS" if rds else "AmazonEC2",
+                "filters": filters,
+                "usagetype": re.escape(
+                    usagetype.split("-", 1)[-1] if "-" in usagetype else usagetype
+                )
+                + "$",
+            },
+        }
+    return out
+
+
+def _merge(
+    rows: dict[str, Any], found: dict[str, dict[str, Any]], region: str, result: RefreshResult
+) -> None:
+    for key, entry in sorted(found.items()):
+        rows[key] = entry
+        result.refreshed.append((region, key))
+
+
+def _missing(
+    families: set[str], found: dict[str, Any], region: str, result: RefreshResult, what: str
+) -> None:
+    have = {_family(k.rsplit(".", 2)[-2] + "." + k.rsplit(".", 1)[-1]) for k in found}
+    for family in sorted(families - have):
+        result.missing.append((region, f"{what} family {family}", "no product matched"))

@@ -200,6 +200,141 @@ def environment_chart(
     }
 
 
+BRIDGE_COLOURS = {
+    "start": "#64748b",
+    "end": AFTER_COLOUR,
+    "lever-down": "#059669",
+    "lever-up": "#dc2626",
+    "security": "#d97706",
+}
+
+
+def bridge_chart(bridge: dict[str, Any]) -> dict[str, Any]:
+    """A horizontal waterfall: today, each lever, each security addition, optimised.
+
+    Every bar floats from the running total before it; the start and end bars stand on zero.
+    Each bar carries its exact amount (``data-amount``) so a reader (or a test) can add them up.
+    """
+    bars_in = bridge["bars"]
+    label_w, bar_w, value_w = 330, 560, 150
+    row_h, top = 26, 28
+    running, peak = 0.0, 0.0
+    spans = []
+    for bar in bars_in:
+        if bar["kind"] in ("start", "end"):
+            low, high = 0.0, bar["amount"]
+            running = bar["amount"]
+        else:
+            low, high = sorted((running, running + bar["amount"]))
+            running += bar["amount"]
+        spans.append((low, high))
+        peak = max(peak, high)
+    peak = _nice_max(peak)
+    scale = bar_w / peak
+    rows = []
+    for i, (bar, (low, high)) in enumerate(zip(bars_in, spans, strict=True)):
+        y = top + i * row_h
+        kind = bar["kind"]
+        if kind == "lever":
+            colour = BRIDGE_COLOURS["lever-down" if bar["amount"] <= 0 else "lever-up"]
+        else:
+            colour = BRIDGE_COLOURS[kind]
+        amount = bar["amount"]
+        text = money(amount) if kind in ("start", "end") else _signed_change(amount)
+        rows.append(
+            {
+                "kind": kind,
+                "key": bar["key"],
+                "label": bar["label"],
+                "label_y": y + row_h / 2 + 4,
+                "x": round(label_w + low * scale, 2),
+                "y": y + 4,
+                "w": round(max((high - low) * scale, 1.0 if abs(amount) > 0 else 0.0), 2),
+                "h": row_h - 8,
+                "colour": colour,
+                "amount": f"{amount:.6f}",
+                "text": text,
+                "text_x": round(label_w + high * scale + 6, 2),
+                "connector_x": round(label_w + (high if amount >= 0 else low) * scale, 2)
+                if kind != "end"
+                else None,
+                "connector_y1": y + row_h - 4,
+                "connector_y2": y + row_h + 4,
+            }
+        )
+    ticks = [
+        {"x": round(label_w + bar_w * i / 4, 1), "label": money(peak * i / 4, cents=False)}
+        for i in range(5)
+    ]
+    return {
+        "width": label_w + bar_w + value_w,
+        "height": top + row_h * len(rows) + 8,
+        "label_w": label_w,
+        "top": top,
+        "ticks": ticks,
+        "rows": rows,
+    }
+
+
+def _signed_change(value: float) -> str:
+    """A change to the bill: "+$12.00" (up) or "−$12.00" (down)."""
+    if abs(value) < 0.005:
+        return "$0.00"
+    return ("+" if value > 0 else "−") + f"${abs(value):,.2f}"
+
+
+def _bridge_view(bridge: dict[str, Any] | None) -> dict[str, Any] | None:
+    if bridge is None:
+        return None
+    pct = bridge["all_in_change_percent"]
+    return {
+        "definition": bridge["definition"],
+        "today": money(bridge["today"]),
+        "legacy": money(bridge["legacy"]),
+        "optimised": money(bridge["optimised"]),
+        "all_in": _signed_change(bridge["all_in_change"]),
+        "all_in_up": bridge["all_in_change"] > 0,
+        "all_in_percent": "—" if pct is None else _signed_percent(pct),
+        "levers": signed_money(bridge["levers_saving"]),
+        "levers_percent": percent(bridge["levers_saving_percent"]),
+        "levers_percent_ex": percent(bridge["levers_saving_percent_excluding_organisation_fees"]),
+        "security": money(bridge["security_additions"]),
+        "organisation_fees": money(bridge["organisation_fees"]),
+        "chart": bridge_chart(bridge),
+        "sensitivity": [
+            {
+                "extra": f"+{row['extra_duration_percent']} %",
+                "levers": signed_money(row["levers_saving"]),
+                "all_in": _signed_change(row["all_in_change"]),
+                "optimised": money(row["optimised"]),
+            }
+            for row in bridge["lambda_duration_sensitivity"]
+        ],
+        "duration_cost": money(bridge["lambda_duration_cost_after"]),
+        "rows": [
+            {
+                "kind": b["kind"],
+                "label": b["label"],
+                "amount": money(b["amount"])
+                if b["kind"] in ("start", "end")
+                else _signed_change(b["amount"]),
+                "count": b["count"],
+                "drivers": [
+                    f"{d['count']} × {d['label']}: {d['description']} ({signed_money(d['saving'])})"
+                    for d in b["drivers"]
+                ],
+            }
+            for b in bridge["bars"]
+        ],
+    }
+
+
+def _signed_percent(value: float) -> str:
+    if abs(value) < 0.05:
+        return "0.0%"
+    return ("+" if value > 0 else "−") + f"{abs(value):,.1f}%"
+
+
 # --- view model -------------------------------------------------------------------------------
 
 
@@ -213,7 +348,9 @@ def _components(item: dict[str, Any] | None) -> list[dict[str, str]]:
             "quantity": quantity(c["monthly_quantity"]),
             "unit": c["unit"],
             "unit_price": unit_price(c["unit_price"]),
-            "cost": money(c["monthly_cost"]) if c["monthly_cost"] is not None else "not priced",
+            "cost": "depends on usage"
+            if c.get("depends_on_usage")
+            else (money(c["monthly_cost"]) if c["monthly_cost"] is not None else "not priced"),
             "kind": "usage" if c["usage_based"] else "fixed",
             "note": c["note"],
             "service": c["service"],
@@ -224,6 +361,8 @@ def _components(item: dict[str, Any] | None) -> list[dict[str, str]]:
 
 def view_model(data: dict[str, Any]) -> dict[str, Any]:
     has_before = data["has_before"]
+    bridge_systems = (data.get("bridge") or {}).get("systems", {})
+    bridge_envs = (data.get("bridge") or {}).get("environments", {})
     totals = data["totals"]
     envs = data["environments"]
     sections = []
@@ -312,8 +451,25 @@ def view_model(data: dict[str, Any]) -> dict[str, Any]:
         "annual_saving": signed_money(totals["annual_saving"]),
         "saving_positive": totals["saving"] > 0,
         "org_fees": _org_fees(totals, has_before),
+        "bridge": _bridge_view(data.get("bridge")),
         "service_chart": service_chart(data["services"], has_before),
         "env_chart": environment_chart(envs, totals, has_before),
+        "systems": [
+            {
+                "label": d["label"],
+                "before": money(d["before"]),
+                "after": money(d["after"]),
+                "saving": signed_money(d["saving"]),
+                "saving_percent": percent(d["saving_percent"]),
+                "today": money(bridge_systems[d["label"]]["today"])
+                if d["label"] in bridge_systems
+                else "—",
+                "all_in": _signed_change(bridge_systems[d["label"]]["all_in_change"])
+                if d["label"] in bridge_systems
+                else "—",
+            }
+            for d in data.get("systems", [])
+        ],
         "environments": [
             {
                 "label": e["label"],
@@ -322,6 +478,12 @@ def view_model(data: dict[str, Any]) -> dict[str, Any]:
                 "saving": signed_money(e["saving"]),
                 "saving_percent": percent(e["saving_percent"]),
                 "transactions": f"{w['monthly_transactions'].get(e['label'], 0):,.0f}",
+                "today": money(bridge_envs[e["label"]]["today"])
+                if e["label"] in bridge_envs
+                else "—",
+                "all_in": _signed_change(bridge_envs[e["label"]]["all_in_change"])
+                if e["label"] in bridge_envs
+                else "—",
             }
             for e in envs
         ],
@@ -339,6 +501,8 @@ def view_model(data: dict[str, Any]) -> dict[str, Any]:
         "drivers": drivers,
         "sections": sections,
         "not_priced": data["not_priced"],
+        "warnings": data.get("warnings", []),
+        "depends_on_usage": data["depends_on_usage"],
         "workload": {
             "peak": f"{w['peak_transactions_per_minute']:,.0f}",
             "shape": ", ".join(f"{v:g}" for v in w["hourly_shape"]),
@@ -404,40 +568,67 @@ def _ce_view(ce: dict[str, Any]) -> dict[str, Any]:
     if data is None:
         return out
 
-    def spend_rows(kind: str) -> list[dict[str, str]]:
-        before = (data[kind]["before"] or {}).get("monthly_average", {})
-        after = (data[kind]["after"] or {}).get("monthly_average", {})
-        keys = sorted(
-            set(before) | set(after), key=lambda k: -max(before.get(k, 0), after.get(k, 0))
-        )
+    def rows(kind: str, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
         return [
             {
-                "key": k,
-                "before": money(before.get(k, 0.0)),
-                "after": money(after.get(k, 0.0)) if data[kind]["after"] else "—",
-                "change": signed_money(before.get(k, 0.0) - after.get(k, 0.0))
-                if data[kind]["after"]
-                else "—",
+                "key": r["key"] + (f" ({names[r['key']]})" if names and r["key"] in names else ""),
+                "before": money(r["before_daily"]),
+                "after": money(r["after_daily"]),
+                "monthly": signed_money(r["saving_daily"] * 730 / 24),
+                "percent": percent(r["saving_percent"]),
             }
-            for k in keys
+            for r in data[kind]["rows"]
         ]
 
-    b = data["by_service"]["before"] or {}
-    af = data["by_service"]["after"] or {}
+    def window(kind: str, side: str) -> str:
+        w = data[kind][side]
+        if not w:
+            return "—"
+        text = f"{w['start']} to {w['end']} (end exclusive, {w['days']} complete days)"
+        if w["estimated"]:
+            text += f"; {len(w['estimated_days'])} day(s) still estimated by Cost Explorer"
+        return text
+
+    fc = data["forecast"]
+    total = data.get("total")
     out.update(
         {
             "since": data["since"],
+            "metric": data["metric"],
+            "excluded": ", ".join(data["excluded_record_types"]) or "none",
             "tag_key": data["tag_key"],
-            "before_period": f"{b.get('start', '?')} to {b.get('end', '?')} (end exclusive)",
-            "after_period": f"{af.get('start', '?')} to {af.get('end', '?')} (end exclusive)"
-            if af
-            else "—",
-            "services": spend_rows("by_service"),
-            "tags": spend_rows("by_tag"),
-            "forecast": data["forecast"]
+            "before_period": window("by_service", "before"),
+            "after_period": window("by_service", "after"),
+            "estimated": bool(
+                (data["by_service"]["before"] or {}).get("estimated")
+                or (data["by_service"]["after"] or {}).get("estimated")
+            ),
+            "total": total
             and {
-                "total": money(data["forecast"]["total"]),
-                "period": f"{data['forecast']['start']} to {data['forecast']['end']}",
+                "before": money(total["before_daily"]),
+                "after": money(total["after_daily"]),
+                "monthly": signed_money(total["saving_monthly_equivalent"]),
+                "percent": percent(total["saving_percent"]),
+            },
+            "services": rows("by_service"),
+            "tags": rows("by_tag"),
+            "accounts": rows("by_account", data.get("account_names")),
+            "forecast": fc
+            and {
+                "total": money(fc["total"]),
+                "period": f"{fc['start']} to {fc['end']}",
+                "months": [
+                    {
+                        "month": m["month"],
+                        "actual": money(m["actual_to_date"]),
+                        "rest": money(m["forecast_rest"]),
+                        "expected": money(m["expected_total"]),
+                        "range": "—"
+                        if m["low"] is None or m["high"] is None
+                        else f"{money(m['low'])} – {money(m['high'])}",
+                    }
+                    for m in fc["months"]
+                ],
             },
             "anomalies": [
                 {
@@ -493,6 +684,7 @@ CSV_FIELDS = [
     "unit",
     "unit_price_usd",
     "monthly_cost_usd",
+    "depends_on_usage",
 ]
 
 
@@ -536,6 +728,7 @@ def render_csv(data: dict[str, Any]) -> str:
                         "unit": c["unit"],
                         "unit_price_usd": "" if c["unit_price"] is None else c["unit_price"],
                         "monthly_cost_usd": "" if c["monthly_cost"] is None else c["monthly_cost"],
+                        "depends_on_usage": c.get("depends_on_usage", False),
                     }
                 )
     return out.getvalue()

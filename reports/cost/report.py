@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from reports.cost.bridge import build_bridge
 from reports.cost.catalogue import Catalogue, Price
 from reports.cost.cost_explorer import Actuals
 from reports.cost.model import Comparison, Delta, Estimate, LineItem, Status
@@ -51,8 +52,10 @@ METHOD = [
     "type, desired capacity, retention, lifecycle rules) and from the usage profile.",
     "Volume tiers apply to the account's monthly total in a region, so resources of the same "
     "account share them in the order they are priced.",
-    "Lambda duration per invocation is taken from the usage profile and assumed not to change "
-    "with memory size; measure with AWS Lambda Power Tuning before relying on it.",
+    "Lambda duration per invocation is the usage profile's, stated for one full vCPU (1,769 MB "
+    "or more); below that its CPU-bound share (cpu_bound_share, 25 % by default) stretches by "
+    "1,769 MB over the memory. The bridge shows the saving if the optimised functions ran 50 % "
+    "or 100 % longer still; measure with AWS Lambda Power Tuning before relying on it.",
     "S3 lifecycle rules are modelled as shares of time: data moving to Glacier after N days is "
     "priced in Standard for N days and in Glacier for the rest of its life.",
     "Log groups hold their retention period of data; a group that never expires holds the "
@@ -61,6 +64,25 @@ METHOD = [
     "the comparison, on the first protected environment.",
     "Resource types with no charge of their own are listed as free with the reason; a type "
     "the model does not know is listed as not priced and never counted as $0.",
+    "Free tiers are excluded by design (Lambda's 1M requests and 400,000 GB-seconds, SQS's and "
+    "SNS's first 1M requests, X-Ray's 100,000 traces, CloudFront's 1 TB, the first two budgets): "
+    "the estimate is the list price of every unit, so it can be reconciled with Cost Explorer "
+    "line by line; a small account pays less.",
+    "Log storage is billed on the compressed size: stored GB = ingested GB × retention × "
+    "storage_compression_ratio (1.0 by default, an upper bound until a measured ratio is set).",
+    "S3 volumes follow from what writes to each bucket (server access logs: 0.4 KB per request "
+    "to the logged bucket; CloudTrail: 1 KB per event; flow logs: their monthly_data_gb; "
+    "CloudFront: 0.5 KB per request); a bucket the application writes to takes the profile's "
+    "monthly_ingest_gb, else 10 GB.",
+    "NAT traffic is the outbound traffic of what runs in VPC subnets (functions with a "
+    "VpcConfig: 2 KB per invocation; instances: 5 GB a month each), shared by the environment's "
+    "NAT Gateways; with nothing in a subnet, only the gateway hours are charged.",
+    "X-Ray records the first request each second and 5 % of the rest (the default sampling "
+    "rule), hour by hour of the daily shape; API Gateway detailed metrics are 7 custom metrics "
+    "per method; responses of an API not behind CloudFront leave at the EC2 internet rate.",
+    "Demand above a ceiling of the template (auto-scaling MaxCapacity, provisioned capacity, "
+    "reserved concurrency) is priced at the ceiling and listed as a warning: throttling "
+    "expected.",
 ]
 
 
@@ -180,6 +202,24 @@ def build_report(
                         "reasons": [r for r in reasons if r],
                     }
                 )
+    depends = [
+        (side, item, c)
+        for side, est in (("before", before), ("after", after))
+        for item in est.items
+        for c in item.usage_components
+    ]
+    warnings = [
+        {
+            "side": side,
+            "environment": item.environment,
+            "name": item.name,
+            "resource_type": item.resource_type,
+            "warning": text,
+        }
+        for side, est in (("before", before), ("after", after))
+        for item in est.items
+        for text in item.warnings
+    ]
     envs = list(dict.fromkeys([*before.environments, *after.environments]))
     regions: dict[str, set[str]] = {}
     for est in (before, after):
@@ -195,6 +235,7 @@ def build_report(
         "before": _counts(before),
         "after": _counts(after),
     }
+    bridge = _bridge(comparison, org_before) if has_before else None
     return {
         "title": title,
         "generated_at": generated_at.isoformat(),
@@ -202,15 +243,23 @@ def build_report(
         "has_before": has_before,
         "totals": total,
         "environments": [d.to_dict() for d in comparison.environments()],
+        "systems": [d.to_dict() for d in comparison.systems()],
         "services": [d.to_dict() for d in comparison.services()],
         "env_services": {
             env: [d.to_dict() for d in rows] for env, rows in comparison.env_services().items()
         },
         "drivers": drivers,
+        "bridge": bridge,
         "resources": resources,
         "not_priced": not_priced,
+        "warnings": warnings,
+        "depends_on_usage": {
+            "usage_stated": profile.usage_stated,
+            "components": len(depends),
+            "resources": len({(side, item.environment, item.name) for side, item, _ in depends}),
+        },
         "counts": counts,
-        "inputs": {"before": before.sources, "after": after.sources},
+        "inputs": {"before": before.sources, "after": after.sources, "not_read": []},
         "assumptions": {
             "workload": {
                 "peak_transactions_per_minute": workload.peak_transactions_per_minute,
@@ -249,6 +298,35 @@ def build_report(
             "data": actuals.to_dict() if actuals is not None else None,
         },
     }
+
+
+def _bridge(comparison: Comparison, org_fees: float) -> dict[str, Any]:
+    """The bridge of the whole report, and one per environment (each adds up on its own)."""
+    whole = build_bridge(comparison, organisation_fees=org_fees).to_dict()
+    for bar in whole["bars"]:
+        for d in bar["drivers"]:
+            d["label"] = type_label(d["resource_type"], d["count"])
+    whole["environments"] = {}
+    for env in comparison.environments():
+        part = build_bridge(
+            comparison,
+            organisation_fees=0.0,
+            include=lambda item, name=env.label: item.environment == name,
+        ).to_dict()
+        for bar in part["bars"]:
+            bar.pop("drivers")
+        whole["environments"][env.label] = part
+    whole["systems"] = {}
+    for system in comparison.systems():
+        part = build_bridge(
+            comparison,
+            organisation_fees=0.0,
+            include=lambda item, name=system.label: (item.system or item.stack) == name,
+        ).to_dict()
+        for bar in part["bars"]:
+            bar.pop("drivers")
+        whole["systems"][system.label] = part
+    return whole
 
 
 def _counts(est: Estimate) -> dict[str, int]:

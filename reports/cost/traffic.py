@@ -108,3 +108,19 @@ def web_acl_requests(acl: Resource, ctx: Context) -> float:
         return requests
     usage = ctx.usage if acl is ctx.resource else ctx.usage_of(acl)
     return usage.get("monthly_requests")
+
+
+#: X-Ray's default sampling rule: the first request each second (the reservoir), then 5 %.
+XRAY_RESERVOIR_PER_SECOND = 1.0
+
+
+def sampled_traces(monthly_calls: float, rate: float, ctx: Context) -> float:
+    """Traces recorded a month under a reservoir-and-rate rule, hour by hour of the daily shape:
+    each second the first request is traced, then ``rate`` of the rest."""
+    seconds_per_hour_month = ctx.days * 3600.0
+    traces = 0.0
+    for fraction in ctx.profile.workload.hourly_fractions():
+        per_second = monthly_calls * fraction / seconds_per_hour_month
+        reservoir = min(per_second, XRAY_RESERVOIR_PER_SECOND)
+        traces += (reservoir + rate * (per_second - reservoir)) * seconds_per_hour_month
+    return traces

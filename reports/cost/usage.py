@@ -8,7 +8,9 @@ follows the workload (:func:`per_transaction`, :func:`kb_per_transaction`), or :
 when the pricer works the value out from the template unless the profile states it. Reading a
 key the resource's type does not declare raises :class:`UndeclaredUsageKey`.
 
-**The profile.** YAML (``usage/default.yaml``; ``--usage FILE`` layers a file over it). It states
+**The profile.** YAML (``usage/payments.yaml`` for the payment platform, passed with ``--usage``;
+each further ``--usage FILE`` is layered over the previous ones; without any, no workload is
+assumed: usage-based components show their unit price and "depends on usage"). It states
 the workload from one number, the peak transactions per minute, and a daily shape (the share of
 the peak rate in each hour), which give the month's transactions; each environment sees a stated
 share of them. ``resources`` entries then set values for matching resources (``match`` globs over
@@ -42,7 +44,10 @@ import yaml
 from governance.template import Resource
 from reports.cost.free import FREE_TYPES
 
-DEFAULT_USAGE_PATH = Path(__file__).with_name("usage") / "default.yaml"
+#: The payment platform's own usage profile (its workload and named resources). It is passed
+#: explicitly (``govern report cost --usage reports/cost/usage/payments.yaml``, as ``make demo``
+#: does); without a usage file no workload is assumed and usage-based charges "depend on usage".
+PLATFORM_USAGE_PATH = Path(__file__).with_name("usage") / "payments.yaml"
 KB_PER_GB = 1024.0 * 1024.0
 _NAME_PROPS = (
     "FunctionName",
@@ -224,6 +229,16 @@ class Workload:
         return [h / total for h in self.hourly_shape]
 
 
+#: No workload stated: no transactions, so per-transaction quantities are zero.
+NO_WORKLOAD = Workload(
+    peak_transactions_per_minute=0.0,
+    hourly_shape=(1.0,) * 24,
+    days_per_month=730 / 24,
+    environment_share={},
+    default_share=1.0,
+)
+
+
 # --- one resource's usage ----------------------------------------------------------------------
 
 
@@ -327,6 +342,8 @@ class UsageProfile:
     overrides: dict[str, dict[str, Value]]
     rules: list[_Rule]
     files: list[str]
+    #: False when no usage file was given: usage-based charges then "depend on usage"
+    usage_stated: bool = True
     _cache: dict[tuple[str, tuple[str, ...]], tuple[dict[str, Value], frozenset[str]]] = field(
         default_factory=dict, repr=False
     )
@@ -403,12 +420,23 @@ def _names(resource: Resource) -> tuple[str, ...]:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def load_usage(extra: str | Path | None, declared: Declarations) -> UsageProfile:
-    """The default profile, with ``extra`` (a user's usage file) layered over it."""
-    documents = [(str(DEFAULT_USAGE_PATH), read_profile(DEFAULT_USAGE_PATH))]
-    if extra is not None:
-        documents.append((str(extra), read_profile(Path(extra))))
-    return build_profile(documents, declared)
+def load_usage(
+    files: str | Path | Iterable[str | Path] | None, declared: Declarations
+) -> UsageProfile:
+    """The profile of the usage ``files`` (each layered over the previous ones).
+
+    With none, the profile states no usage: every usage-based component is shown with its unit
+    price as "depends on usage" and left out of the totals, and only fixed costs are summed.
+    """
+    if files is None:
+        paths: list[Path] = []
+    elif isinstance(files, (str, Path)):
+        paths = [Path(files)]
+    else:
+        paths = [Path(f) for f in files]
+    if not paths:
+        return build_profile([], declared)
+    return build_profile([(str(p), read_profile(p)) for p in paths], declared)
 
 
 def read_profile(path: Path) -> dict[str, Any]:
@@ -458,12 +486,14 @@ def build_profile(
             raise UsageError(f"{name}: resources must be a list of entries")
         for i, entry in enumerate(entries):
             rules.append(_rule(entry, f"{name}: resources[{i}]", declared, every_key))
+    stated = bool(documents)
     return UsageProfile(
-        workload=_workload(workload_raw, documents[-1][0]),
+        workload=_workload(workload_raw, documents[-1][0]) if workload_raw else NO_WORKLOAD,
         declared=declared,
         overrides=overrides,
         rules=rules,
         files=[n for n, _ in documents],
+        usage_stated=stated,
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reports.cost.resources.base import PricerSpec
-from reports.cost.usage import DEFAULT_USAGE_PATH
+from reports.cost.usage import PLATFORM_USAGE_PATH
 
 USAGE_DOC = "docs/usage.md"
 REGENERATE = "govern prices usage --format markdown > docs/usage.md"
@@ -59,7 +59,7 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(pricers: Mapping[str, PricerSpec]) -> str:
-    profile = DEFAULT_USAGE_PATH.relative_to(DEFAULT_USAGE_PATH.parents[3]).as_posix()
+    profile = PLATFORM_USAGE_PATH.relative_to(PLATFORM_USAGE_PATH.parents[3]).as_posix()
     out = [
         "# Usage keys of the cost model",
         "",

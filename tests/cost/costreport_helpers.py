@@ -9,12 +9,12 @@ from reports.cost.catalogue import load_catalogue
 from reports.cost.estimate import Assembly, estimate
 from reports.cost.model import Estimate, LineItem
 from reports.cost.resources import declared_usage
-from reports.cost.usage import DEFAULT_USAGE_PATH, UsageProfile, build_profile, read_profile
+from reports.cost.usage import PLATFORM_USAGE_PATH, UsageProfile, build_profile, read_profile
 
 
 def profile_with(usage: dict[str, Any] | None = None) -> UsageProfile:
     """The default usage profile with ``usage`` layered over it."""
-    docs = [(str(DEFAULT_USAGE_PATH), read_profile(DEFAULT_USAGE_PATH))]
+    docs = [(str(PLATFORM_USAGE_PATH), read_profile(PLATFORM_USAGE_PATH))]
     if usage:
         docs.append(("test-usage", usage))
     return build_profile(docs, declared_usage())

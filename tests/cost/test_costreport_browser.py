@@ -11,6 +11,7 @@ import pytest
 from browser_support import launch
 
 from governance.cli import main
+from reports.cost.usage import PLATFORM_USAGE_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,6 +46,12 @@ def _side(memory: int, arch: str, nats: int, retention: int | None, tag: str) ->
             "Metadata": {"aws:cdk:path": "Payments/Api/Resource"},
         },
         "Role": {"Type": "AWS::IAM::Role"},
+        "Detector": {"Type": "AWS::GuardDuty::Detector", "Properties": {"Enable": True}},
+        "Acl": {
+            "Type": "AWS::WAFv2::WebACL",
+            "Properties": {"Rules": [{"Name": "rate"}]},
+            "Metadata": {"aws:cdk:path": "Payments/Acl"},
+        },
     }
     for i in range(nats):
         res[f"Nat{i}"] = {
@@ -65,7 +72,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         after.write_text(json.dumps(_side(512, "arm64", nats_after, 7, env)))
         pairs += ["--pair", f"env={env},before={before},after={after}"]
     html, data = tmp / "cost.html", tmp / "cost.json"
-    assert main(["report", "cost", *pairs, "-o", str(html), "-o", str(data)]) == 0
+    usage = ["--usage", str(PLATFORM_USAGE_PATH)]
+    assert main(["report", "cost", *pairs, *usage, "-o", str(html), "-o", str(data)]) == 0
     return html, json.loads(data.read_text())
 
 
@@ -105,6 +113,38 @@ def test_totals_shown_equal_the_json(page, report: tuple[Path, dict]) -> None:
         assert _money(row.locator("td.env-after").inner_text()) == pytest.approx(
             round(env["after"], 2)
         )
+
+
+def test_bridge_bars_add_up(page, report: tuple[Path, dict]) -> None:
+    """The waterfall's bars, read off the page: today + each step = optimised, each bar's shown
+    value is its JSON amount, and the headline figures are the JSON's."""
+    bridge = report[1]["bridge"]
+    bars = page.locator("#chart-bridge rect.bridge-bar")
+    values = page.locator("#chart-bridge text.bridge-value")
+    assert bars.count() == values.count() == len(bridge["bars"]) >= 4
+    amounts, kinds = [], []
+    for i in range(bars.count()):
+        bar = bars.nth(i)
+        kinds.append(bar.get_attribute("data-kind"))
+        amount = float(bar.get_attribute("data-amount"))
+        amounts.append(amount)
+        shown = values.nth(i).text_content() or ""
+        assert _money(shown) == pytest.approx(round(amount, 2), abs=0.005), shown
+        assert (bar.bounding_box() or {}).get("width", 0) > 0 or abs(amount) < 0.005
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert {"lever", "security"} <= set(kinds)
+    assert amounts[0] + sum(amounts[1:-1]) == pytest.approx(amounts[-1], abs=1e-4)
+    assert amounts[0] == pytest.approx(bridge["today"], abs=1e-4)
+    assert amounts[-1] == pytest.approx(report[1]["totals"]["after"], abs=1e-4)
+    levers = sum(a for a, k in zip(amounts, kinds, strict=True) if k == "lever")
+    assert -levers == pytest.approx(report[1]["totals"]["saving"], abs=1e-4)
+    for testid, key in (
+        ("bridge-today", "today"),
+        ("bridge-all-in", "all_in_change"),
+        ("bridge-security", "security_additions"),
+    ):
+        shown = page.get_by_test_id(testid).inner_text()
+        assert _money(shown) == pytest.approx(round(bridge[key], 2), abs=0.005), testid
 
 
 def test_charts_render(page, report: tuple[Path, dict]) -> None:

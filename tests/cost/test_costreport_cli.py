@@ -11,6 +11,7 @@ import pytest
 
 from governance.cli import main
 from reports.cost.cli import CostUsageError, parse_pair
+from reports.cost.usage import PLATFORM_USAGE_PATH
 
 
 def _write(tmp_path: Path, name: str, resources: dict) -> Path:
@@ -57,6 +58,8 @@ def test_pairs_make_one_report_over_environments(
             f"env=dev,before={b},after={a}",
             "--pair",
             f"env=production,before={b},after={a}",
+            "--usage",
+            str(PLATFORM_USAGE_PATH),
             "-o",
             str(out),
         ]
@@ -98,6 +101,8 @@ def test_csv_has_one_row_per_component(tmp_path: Path, capsys: pytest.CaptureFix
                 str(a),
                 "--env",
                 "dev",
+                "--usage",
+                str(PLATFORM_USAGE_PATH),
                 "--format",
                 "csv",
             ]
@@ -111,7 +116,8 @@ def test_csv_has_one_row_per_component(tmp_path: Path, capsys: pytest.CaptureFix
     json_total = sum(
         float(r["monthly_cost_usd"]) for r in rows if r["side"] == "after" and r["monthly_cost_usd"]
     )
-    assert main(["report", "cost", "--before", str(b), "--after", str(a), "--env", "dev"]) == 0
+    argv = ["--before", str(b), "--after", str(a), "--env", "dev"]
+    assert main(["report", "cost", *argv, "--usage", str(PLATFORM_USAGE_PATH)]) == 0
     assert json.loads(capsys.readouterr().out)["totals"]["after"] == pytest.approx(
         json_total, abs=1e-4
     )
@@ -156,3 +162,62 @@ def test_estimate_only_html(tmp_path: Path) -> None:
     assert 'data-testid="total-after"' in page
     assert 'data-testid="total-before"' not in page and "What drives the saving" not in page
     assert "Actual spend (Cost Explorer)" in page and "not requested" in page
+
+
+def test_without_a_usage_file_only_fixed_costs_are_totalled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A foreign template gets no payment workload: usage-based components show their unit
+    price as "depends on usage"; the total is the fixed costs (a NAT Gateway's hours here)."""
+    body = {
+        "Api": {"Type": "AWS::ApiGateway::RestApi"},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 1024}},
+        "Nat": {"Type": "AWS::EC2::NatGateway"},
+    }
+    a = _write(tmp_path, "sample.json", body)
+    out = tmp_path / "r.json"
+    assert (
+        main(["report", "cost", "--after", str(a), "-o", str(out), "-o", str(tmp_path / "r.html")])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "fixed costs only" in printed
+    data = json.loads(out.read_text())
+    assert data["totals"]["after"] == pytest.approx(730 * 0.045)
+    assert data["depends_on_usage"]["usage_stated"] is False
+    comps = [c for r in data["resources"] for c in (r["after_item"] or {}).get("components", [])]
+    usage = [c for c in comps if c["depends_on_usage"]]
+    assert {c["name"] for c in usage} >= {"Requests", "Data processed"}
+    assert all(c["monthly_cost"] is None and c["unit_price"] > 0 for c in usage)
+    html = (tmp_path / "r.html").read_text()
+    assert "depends on usage" in html and "these totals are fixed costs only" in html
+
+
+def test_a_folder_holds_govern_checks_contract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A non-template file is one line on stderr and listed on the page, the other templates
+    are priced, exit code 2 (as `govern check`); two `template.json` in different folders are two
+    stacks: every resource is a row and the rows add up to the total."""
+    for folder, count in (("a", 2), ("b", 3)):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+        nats = {f"Nat{i}": {"Type": "AWS::EC2::NatGateway"} for i in range(count)}
+        _write(tmp_path / "in" / folder, "template.json", nats)
+    (tmp_path / "in" / "package.json").write_text('{"name": "not-a-template"}')
+    out = tmp_path / "r.json"
+    rc = main(["report", "cost", "--after", str(tmp_path / "in"), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.strip().splitlines() == [
+        f"govern: {tmp_path / 'in' / 'package.json'}: not a CloudFormation template"
+        " (no Resources mapping)"
+    ]
+    data = json.loads(out.read_text())
+    assert [e["path"] for e in data["inputs"]["not_read"]] == [
+        str(tmp_path / "in" / "package.json")
+    ]
+    rows = data["resources"]
+    assert len(rows) == 5
+    assert len({r["name"] for r in rows}) == 5
+    assert sum(r["after"] for r in rows) == pytest.approx(data["totals"]["after"])
+    assert data["totals"]["after"] == pytest.approx(5 * 730 * 0.045)

@@ -6,7 +6,10 @@ model, so a wrong formula in a pricer fails here even when its golden file was r
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from costreport_helpers import cost_of, item, price_body
 
 # us-east-1 list prices from reports/cost/prices.yaml (and cost-facts.md)
@@ -14,9 +17,19 @@ LAMBDA_REQ = 0.20  # per 1M
 X86_GBS = 0.0000166667
 ARM_GBS = [0.0000133334, 0.0000120001, 0.0000106667]  # tiers 7.5B, 11.25B, rest
 X86_TIER1 = 6_000_000_000
+GOLDEN = Path(__file__).with_name("golden")
 
 
-def _fn(memory: int, arch: str, requests: float, duration_ms: float, **extra) -> dict:
+def _fn(
+    memory: int,
+    arch: str,
+    requests: float,
+    duration_ms: float,
+    cpu_bound_share: float = 0.0,
+    **extra,
+) -> dict:
+    """A function priced with the stated duration whatever its memory (cost-facts' illustrations
+    assume that), unless ``cpu_bound_share`` says how much of it is CPU-bound."""
     return {
         "template": {
             "Resources": {
@@ -34,6 +47,7 @@ def _fn(memory: int, arch: str, requests: float, duration_ms: float, **extra) ->
                         "monthly_requests": requests,
                         "request_duration_ms": duration_ms,
                         "log_kb_per_request": 0,
+                        "cpu_bound_share": cpu_bound_share,
                     },
                 }
             ]
@@ -65,6 +79,27 @@ def test_lambda_rightsizing_illustration(memory: int, arch: str, expected: float
     assert round(total, 2) == expected
 
 
+@pytest.mark.parametrize(
+    ("memory", "share", "factor"),
+    [
+        (3008, 0.25, 1.0),  # above one vCPU: the stated duration
+        (1769, 0.25, 1.0),
+        (512, 0.0, 1.0),  # nothing CPU-bound: memory does not matter
+        (512, 0.25, 0.75 + 0.25 * 1769 / 512),  # 1.6138: 0.289 vCPU
+        (512, 1.0, 1769 / 512),
+        (128, 0.5, 0.5 + 0.5 * 1769 / 128),
+    ],
+)
+def test_lambda_duration_stretches_with_the_cpu_share(
+    memory: int, share: float, factor: float
+) -> None:
+    # 1M requests × 200 ms × factor × memory / 1024 GB-s at the arm64 rate
+    case = _fn(memory, "arm64", 1_000_000, 200, cpu_bound_share=share)
+    est = price_body(case["template"], case["usage"])
+    gb_s = 1_000_000 * 0.2 * factor * memory / 1024
+    assert cost_of(est, "Fn", "Duration") == pytest.approx(gb_s * ARM_GBS[0], rel=1e-9)
+
+
 def test_lambda_duration_tiers_are_split() -> None:
     # 1e9 requests × 10 s × 1 GB = 1e10 GB-s: 7.5e9 in the first arm64 tier, 2.5e9 in the second
     case = _fn(1024, "arm64", 1_000_000_000, 10_000)
@@ -93,6 +128,7 @@ def test_tiers_are_shared_by_the_account_in_order() -> None:
                     "monthly_requests": 500_000_000,
                     "request_duration_ms": 10_000,
                     "log_kb_per_request": 0,
+                    "cpu_bound_share": 0,
                 },
             }
         ]
@@ -242,3 +278,46 @@ def test_log_retention_illustration() -> None:
     assert stored.monthly_quantity == pytest.approx(100 / (730 / 24) * 7)
     assert round(stored.monthly_cost, 2) == 0.69
     assert cost_of(est, "Logs", "Ingestion") == pytest.approx(50.0)
+
+
+def test_each_bucket_holds_what_writes_to_it() -> None:
+    """No name pattern: the access-log bucket holds the log lines of the data bucket's requests,
+    the audit bucket what the trail and the flow log send it (12 months held, never expiring)."""
+    spec = yaml.safe_load((GOLDEN / "s3_log_writers.yaml").read_text())
+    est = price_body(spec["template"], spec["usage"])
+    months = 365 / (730 / 24)
+    gb = 1024 * 1024  # KB per GB
+    data_requests = 100 * gb / 100 + 1_000_000  # one PUT per 100 KB object, plus the GETs
+    expected = {
+        "Data": 100 * months,
+        "AccessLogs": data_requests * 0.4 / gb * months,
+        "AuditLogs": (1_000_000 * 1.0 / gb + 8) * months,
+        "CdnLogs": 2_000_000 * 0.5 / gb * months,
+    }
+    for bucket, stored in expected.items():
+        rows = [c for c in item(est, bucket).components if c.name == "Standard storage"]
+        assert sum(c.monthly_quantity for c in rows) == pytest.approx(stored, rel=1e-6), bucket
+
+
+def test_instance_prices_match_infracosts_goldens() -> None:
+    """The rows added from Infracost's goldens reproduce them: a t3.medium 730 h = $30.37
+    (instance_test), a PostgreSQL db.t3.large 730 h = $105.85 with 20 GB gp2 = $2.30
+    (db_instance_test)."""
+    body = {
+        "Resources": {
+            "Box": {"Type": "AWS::EC2::Instance", "Properties": {"InstanceType": "t3.medium"}},
+            "Db": {
+                "Type": "AWS::RDS::DBInstance",
+                "Properties": {
+                    "Engine": "postgres",
+                    "DBInstanceClass": "db.t3.large",
+                    "AllocatedStorage": 20,
+                    "StorageType": "gp2",
+                },
+            },
+        }
+    }
+    est = price_body(body)
+    assert round(cost_of(est, "Box", "Instance hours"), 2) == 30.37
+    assert round(cost_of(est, "Db", "Instance hours"), 2) == 105.85
+    assert round(cost_of(est, "Db", "Storage"), 2) == 2.30

@@ -15,7 +15,7 @@ from reports.cost.estimate import Assembly, estimate
 from reports.cost.free import FREE_TYPES, free_reason
 from reports.cost.model import Comparison, Status
 from reports.cost.resources import all_pricers, declared_usage
-from reports.cost.usage import UsageError, build_profile, load_usage
+from reports.cost.usage import PLATFORM_USAGE_PATH, UsageError, build_profile, load_usage
 
 DAYS = 730 / 24
 
@@ -37,6 +37,17 @@ def test_unknown_type_is_not_priced_and_not_counted() -> None:
     assert "no price" in mystery.notes[0]
     assert [i.logical_id for i in est.not_priced()] == ["Mystery"]
     assert est.total == pytest.approx(1.0)  # the key only
+
+
+def test_other_sam_resources_are_reported_with_what_to_do() -> None:
+    body = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {"Table": {"Type": "AWS::Serverless::SimpleTable"}},
+    }
+    table = item(price_body(body), "Table")
+    assert table.status == Status.NOT_PRICED
+    assert table.notes[0].startswith("an AWS SAM resource: SAM turns it into other resources")
+    assert "sam package" in table.notes[0]
 
 
 def test_missing_price_marks_the_line_partial() -> None:
@@ -183,7 +194,7 @@ def test_glacier_minimum_duration_is_charged() -> None:
 
 
 def test_workload_from_one_number() -> None:
-    profile = load_usage(None, declared_usage())
+    profile = load_usage(PLATFORM_USAGE_PATH, declared_usage())
     w = profile.workload
     assert w.peak_transactions_per_minute == 10_000
     assert sum(w.hourly_shape) == pytest.approx(13.06)
@@ -211,9 +222,8 @@ def test_usage_follows_the_transactions() -> None:
     requests = [c for c in item(est, "Fn").components if c.name == "Requests"][0]
     assert requests.monthly_quantity == pytest.approx(tx / 1e6)  # one invocation per transaction
     for api in ("Api1", "Api2"):  # the environment's API traffic is shared by its two APIs
-        assert sum(c.monthly_quantity for c in item(est, api).components) == pytest.approx(
-            tx / 2 / 1e6
-        )
+        rows = [c for c in item(est, api).components if c.name == "Requests"]
+        assert sum(c.monthly_quantity for c in rows) == pytest.approx(tx / 2 / 1e6)
 
 
 def test_usage_rules_match_paths_and_names_case_insensitively() -> None:
@@ -309,7 +319,9 @@ def test_malformed_usage_profiles(tmp_path: Path, doc: dict, message: str | None
 
 
 def test_the_default_profile_is_valid() -> None:
-    profile = load_usage(None, declared_usage())  # checks every key against the declarations
+    profile = load_usage(
+        PLATFORM_USAGE_PATH, declared_usage()
+    )  # checks every key against the declarations
     assert profile.rules and profile.overrides == {}
 
 
@@ -373,6 +385,7 @@ def _side(memory: int, arch: str, nats: int) -> list[Assembly]:
                 "MemorySize": memory,
                 "Architectures": [arch],
                 "FunctionName": "process-payment",
+                "VpcConfig": {"SubnetIds": ["private-a", "private-b"]},  # its calls go via NAT
             },
             "Metadata": {"aws:cdk:path": "App/ProcessPayment/Resource"},
         }
@@ -387,7 +400,7 @@ def _side(memory: int, arch: str, nats: int) -> list[Assembly]:
 
 def test_comparison_names_the_drivers() -> None:
     profile = build_profile(
-        [("d", yaml.safe_load(Path("reports/cost/usage/default.yaml").read_text()))],
+        [("d", yaml.safe_load(Path("reports/cost/usage/payments.yaml").read_text()))],
         declared_usage(),
     )
     catalogue = load_catalogue()
@@ -405,6 +418,15 @@ def test_comparison_names_the_drivers() -> None:
     nat = drivers[("AWS::EC2::NatGateway", "2 removed; their usage moves to the remaining 1")]
     assert nat.count == 3
     assert nat.saving == pytest.approx(2 * 730 * 0.045)  # the hours; the traffic only moves
+    traffic = [
+        c.monthly_quantity
+        for i in after.items
+        if i.resource_type == "AWS::EC2::NatGateway"
+        for c in i.components
+        if c.name == "Data processed"
+    ]
+    # the function in the VPC: one invocation per transaction × 2 KB outbound
+    assert traffic == [pytest.approx(10_000 * 60 * 13.06 * DAYS * 2 / 1024 / 1024)]
     assert sum(d.saving for d in comparison.drivers()) == pytest.approx(total.saving)
     assert [d.saving for d in comparison.drivers()] == sorted(
         (d.saving for d in comparison.drivers()), reverse=True

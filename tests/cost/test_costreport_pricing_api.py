@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from botocore.stub import Stubber
 
 from governance.cli import main
@@ -227,3 +229,103 @@ def test_prices_show(capsys: pytest.CaptureFixture[str]) -> None:
     nat = [r for r in rows if r["key"] == "nat.hours"][0]
     assert nat["tiers"] == [[None, 0.045]] and nat["grade"] == "A" and nat["as_of"] == "2024-07-01"
     assert main(["prices", "show", "--region", "eu-north-1"]) == 2
+
+
+def _instance_item(service: str, usagetype: str, attributes: dict, usd: str) -> str:
+    """An EC2 or RDS PriceList entry in the API's shape (one on-demand hourly dimension)."""
+    sku = "SKU" + usagetype.replace(":", "").replace(".", "")[-12:]
+    return json.dumps(
+        {
+            "product": {
+                "productFamily": "Compute Instance"
+                if service == "AmazonEC2"
+                else "Database Instance",
+                "attributes": {"servicecode": service, "usagetype": usagetype, **attributes},
+                "sku": sku,
+            },
+            "serviceCode": service,
+            "terms": {
+                "OnDemand": {
+                    f"{sku}.JRTCKXETXF": {
+                        "priceDimensions": {
+                            f"{sku}.JRTCKXETXF.6YS6EN2CT7": {
+                                "unit": "Hrs",
+                                "beginRange": "0",
+                                "endRange": "Inf",
+                                "pricePerUnit": {"USD": usd},
+                                "description": "on-demand hour",
+                            }
+                        }
+                    }
+                }
+            },
+        }
+    )
+
+
+def test_refresh_fills_instance_families_from_get_products(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`govern prices refresh --instance-family t3 --db-instance-family r6g` adds a row for every
+    size the Price List returns (the values here are the response's, not list prices), each
+    with its source, date, grade and the filters a later refresh uses; other families and the
+    licence-fee engines are left out."""
+    from reports.cost.pricing_api import EC2_INSTANCE_FILTERS, RDS_INSTANCE_FILTERS
+
+    client = _client()
+    stub = Stubber(client)
+    ec2_items = [
+        _instance_item(
+            "AmazonEC2", "USE2-BoxUsage:t3.medium", {"instanceType": "t3.medium"}, "0.1"
+        ),
+        _instance_item("AmazonEC2", "USE2-BoxUsage:t3.large", {"instanceType": "t3.large"}, "0.2"),
+        _instance_item("AmazonEC2", "USE2-BoxUsage:m5.large", {"instanceType": "m5.large"}, "0.3"),
+    ]
+    rds_items = [
+        _instance_item(
+            "AmazonRDS",
+            "USE2-InstanceUsage:db.r6g.large",
+            {"instanceType": "db.r6g.large", "databaseEngine": "PostgreSQL"},
+            "0.4",
+        ),
+        _instance_item(
+            "AmazonRDS",
+            "USE2-InstanceUsage:db.r6g.large",
+            {"instanceType": "db.r6g.large", "databaseEngine": "Oracle"},
+            "0.9",
+        ),
+    ]
+    stub.add_response(
+        "get_products",
+        {"FormatVersion": "aws_v1", "PriceList": ec2_items},
+        _expected("AmazonEC2", "us-east-2", EC2_INSTANCE_FILTERS),
+    )
+    stub.add_response(
+        "get_products",
+        {"FormatVersion": "aws_v1", "PriceList": rds_items},
+        _expected("AmazonRDS", "us-east-2", RDS_INSTANCE_FILTERS),
+    )
+    stub.activate()
+    monkeypatch.setattr(prices_cli, "make_client", lambda endpoint=None: client)
+    out = tmp_path / "prices.yaml"
+    argv = ["prices", "refresh", "--region", "us-east-2", "-o", str(out)]
+    argv += ["--instance-family", "t3", "--db-instance-family", "r6g"]
+    assert main(argv) == 0
+    stub.assert_no_pending_responses()
+    printed = capsys.readouterr().out
+    assert printed.startswith("refreshed 3 prices in 1 region(s) with 2 request(s); 0 not found")
+    catalogue = load_catalogue(str(out))
+    for key, usd in (
+        ("ec2.instance.t3.medium", 0.1),
+        ("ec2.instance.t3.large", 0.2),
+        ("rds.postgres.db.r6g.large", 0.4),
+    ):
+        price = catalogue.price(key, "us-east-2")
+        assert price is not None and price.usd == pytest.approx(usd), key
+        assert price.grade == "A" and price.source.startswith("AWS Price List API")
+        assert price.assumed_from is None
+    assert catalogue.price("ec2.instance.m5.large", "us-east-2").assumed_from == "us-east-1"
+    assert catalogue.price("rds.oracle-ee.db.r6g.large", "us-east-2") is None
+    raw = yaml.safe_load(out.read_text())["prices"]["us-east-2"]["ec2.instance.t3.medium"]
+    assert raw["price_list"]["filters"]["instanceType"] == "t3.medium"
+    assert re.search(raw["price_list"]["usagetype"], "USE2-BoxUsage:t3.medium")

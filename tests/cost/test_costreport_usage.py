@@ -17,7 +17,7 @@ from reports.cost.model import CostComponent, Status
 from reports.cost.resources import all_pricers, base, declared_usage
 from reports.cost.resources.base import Context, PricerSpec, prices
 from reports.cost.usage import (
-    DEFAULT_USAGE_PATH,
+    PLATFORM_USAGE_PATH,
     Derived,
     PerTransaction,
     UndeclaredUsageKey,
@@ -145,7 +145,7 @@ def test_a_malformed_declaration_is_refused(args: tuple, message: str) -> None:
 
 
 def test_the_default_profile_states_the_workload_not_the_defaults() -> None:
-    doc = yaml.safe_load(DEFAULT_USAGE_PATH.read_text())
+    doc = yaml.safe_load(PLATFORM_USAGE_PATH.read_text())
     assert set(doc) == {"version", "workload", "resources"}
 
 

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
-from reports.cost.traffic import api_requests
+from reports.cost.traffic import api_requests, sampled_traces
 from reports.cost.usage import UsageKey, per_transaction
 
+#: Metrics API Gateway publishes per method when a stage turns detailed metrics on.
+DETAILED_METRICS_PER_METHOD = 7
 _CACHE_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 
 
@@ -25,6 +27,13 @@ _CACHE_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
             "requests a month: every transaction is one webhook request, and the environment's"
             " REST APIs share them",
         ),
+        UsageKey(
+            "response_kb_per_request",
+            1.0,
+            "KB",
+            "response size sent to the internet per request (not counted when a CloudFront"
+            " distribution in front of the API serves it)",
+        ),
     ),
 )
 def rest_api(res: Resource, ctx: Context) -> Iterator[CostComponent]:
@@ -33,6 +42,48 @@ def rest_api(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     if share > 1 and ctx.usage.is_shared("monthly_requests"):
         ctx.note(f"the environment's API traffic is shared by its {share} REST APIs")
     yield from ctx.charge("Requests", "apigateway.rest.requests", requests)
+    if _behind_cloudfront(res, ctx):
+        ctx.note("responses leave through CloudFront (priced there); origin fetches are free")
+        return
+    gb = requests * ctx.usage.get("response_kb_per_request") / (1024.0 * 1024.0)
+    if gb:
+        yield from ctx.charge(
+            "Data transfer out to the internet",
+            "ec2.data_transfer.internet",
+            gb,
+            note="responses, at the EC2 data-transfer-out rate API Gateway bills",
+        )
+
+
+def _behind_cloudfront(api: Resource, ctx: Context) -> bool:
+    """Whether a CloudFront distribution of the environment has this API as an origin."""
+    for dist in ctx.environment.of_type("AWS::CloudFront::Distribution"):
+        origins = dist.prop("DistributionConfig", "Origins") or []
+        text = str(origins)
+        if api.logical_id in text or (
+            "execute-api" in text and ctx.environment.count(api.type) == 1
+        ):
+            return True
+    return False
+
+
+def _detailed_metric_methods(stage: Resource, ctx: Context) -> int:
+    """Methods of the stage's API that publish detailed metrics (MethodSettings MetricsEnabled)."""
+    settings = stage.prop("MethodSettings") or []
+    if not any(
+        isinstance(m, dict) and ctx.flag(m.get("MetricsEnabled"), False, "MetricsEnabled")
+        for m in (settings if isinstance(settings, list) else [])
+    ):
+        return 0
+    api = ctx.target(stage.prop("RestApiId"))
+    if api is None:
+        return 1
+    methods = [
+        m
+        for m in stage.template.referrers(api.logical_id, "AWS::ApiGateway::Method")
+        if m.prop("HttpMethod") != "OPTIONS"
+    ]
+    return max(len(methods), 1)
 
 
 @prices(
@@ -72,8 +123,21 @@ def rest_stage(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         yield from ctx.charge(
             "X-Ray traces recorded",
             "xray.traces_recorded",
-            requests * rate,
-            note=f"{rate:.0%} of requests sampled",
+            sampled_traces(requests, rate, ctx),
+            note=f"the first request each second, then {rate:.0%}",
+        )
+        charged = True
+    methods = _detailed_metric_methods(res, ctx)
+    if methods:
+        ctx.attr("detailed metrics", f"{methods} methods")
+        yield from ctx.charge(
+            "Detailed CloudWatch metrics",
+            "cloudwatch.metrics",
+            methods * DETAILED_METRICS_PER_METHOD,
+            usage_based=False,
+            note=f"{DETAILED_METRICS_PER_METHOD} metrics per method: Count, 4XXError, 5XXError,"
+            " Latency, IntegrationLatency, CacheHitCount, CacheMissCount",
+            service="AmazonCloudWatch",
         )
         charged = True
     if not charged:

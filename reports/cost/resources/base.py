@@ -90,6 +90,8 @@ class EnvironmentView:
     name: str
     templates: list[Template]
     _counts: dict[str, int] | None = None
+    #: indexes a pricer builds once per environment (e.g. which resources write to a bucket)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def count(self, resource_type: str) -> int:
         if self._counts is None:
@@ -119,6 +121,7 @@ class Context:
     side: SideState
     attributes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     free_reason: str | None = None
 
     @property
@@ -142,6 +145,12 @@ class Context:
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+    def warn(self, text: str) -> None:
+        """A finding the page lists above the detail (demand above a ceiling: throttling)."""
+        if text not in self.warnings:
+            self.warnings.append(text)
+        self.note(text)
 
     def free(self, reason: str) -> None:
         """This resource has no charge of its own (e.g. a gateway VPC endpoint)."""
@@ -184,7 +193,22 @@ class Context:
                     usage_based=usage_based,
                     service=service or self._spec_service(),
                     price_key=price_key,
-                    note=f"no price for {price_key} in {where}",
+                    note=f"no price for {price_key} in {where}" + _refresh_hint(price_key, where),
+                )
+            ]
+        if usage_based and not self.profile.usage_stated:
+            return [
+                CostComponent(
+                    name=name,
+                    unit=price.unit,
+                    monthly_quantity=0.0,
+                    unit_price=price.tiers[0][1],
+                    usage_based=True,
+                    service=service or price.service,
+                    price_key=price_key,
+                    tier=price.split(0.0)[0][0] if price.is_tiered else None,
+                    note="depends on usage: no usage file states it (govern report cost --usage)",
+                    depends_on_usage=True,
                 )
             ]
         units = quantity / price.per
@@ -259,6 +283,17 @@ class Context:
         """The usage any resource of ``resource_type`` gets in this environment when no
         ``resources`` entry names it (e.g. the log group Lambda creates itself)."""
         return self.profile.for_type(resource_type, self.environment.name)
+
+
+def _refresh_hint(price_key: str, region: str) -> str:
+    """How to fill a missing instance price from the Price List API."""
+    if price_key.startswith("ec2.instance."):
+        family = price_key.removeprefix("ec2.instance.").split(".")[0]
+        return f" (govern prices refresh --region {region} --instance-family {family})"
+    if price_key.startswith("rds.") and ".db." in price_key:
+        family = price_key.split(".db.", 1)[1].split(".")[0]
+        return f" (govern prices refresh --region {region} --db-instance-family {family})"
+    return ""
 
 
 def refs_in(value: Any) -> set[str]:

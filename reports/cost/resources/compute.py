@@ -13,6 +13,13 @@ from reports.cost.resources.base import Context, prices
 from reports.cost.usage import UsageKey, derived
 
 DETAILED_MONITORING_METRICS = 7
+OUTBOUND_GB = UsageKey(
+    "monthly_outbound_gb",
+    5,
+    "GB",
+    "traffic one instance in a private subnet sends out through NAT a month (package and OS"
+    " updates, agents calling AWS APIs without a VPC endpoint)",
+)
 ROOT_VOLUME_GB = UsageKey(
     "root_volume_gb",
     8,
@@ -97,6 +104,7 @@ def _root_volume(ctx: Context) -> list[Volume]:
     service="Amazon Elastic Compute Cloud - Compute",
     usage=(
         UsageKey("monthly_hours", 730, "hours", "hours a month the instance runs"),
+        OUTBOUND_GB,
         ROOT_VOLUME_GB,
         CPU_CREDIT_HOURS,
     ),
@@ -132,6 +140,31 @@ def ec2_instance(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     credits = ctx.usage.get("monthly_cpu_credit_hours")
     if credits and itype.startswith("t"):
         yield from ctx.charge("Unlimited CPU credits", "ec2.cpu_credits", credits)
+    if _own_public_ipv4(res):
+        ctx.attr("public IPv4", "auto-assigned")
+        yield from ctx.charge(
+            "Public IPv4 address",
+            "vpc.public_ipv4",
+            hours,
+            usage_based=False,
+            service="Amazon Virtual Private Cloud",
+            note="assigned at launch (AssociatePublicIpAddress); an Elastic IP is priced on itself",
+        )
+
+
+def _own_public_ipv4(res: Resource) -> bool:
+    """The instance gets a public address at launch and no Elastic IP of the template is its."""
+    interfaces = res.prop("NetworkInterfaces") or []
+    public = any(
+        isinstance(i, dict) and str(i.get("AssociatePublicIpAddress")).lower() == "true"
+        for i in (interfaces if isinstance(interfaces, list) else [])
+    )
+    if not public:
+        return False
+    for kind in ("AWS::EC2::EIP", "AWS::EC2::EIPAssociation"):
+        if res.template.referrers(res.logical_id, kind):
+            return False
+    return True
 
 
 @prices(
@@ -144,6 +177,7 @@ def ec2_instance(res: Resource, ctx: Context) -> Iterator[CostComponent]:
             "instances",
             "instances running on average all month",
         ),
+        OUTBOUND_GB,
         ROOT_VOLUME_GB,
         CPU_CREDIT_HOURS,
     ),
@@ -209,6 +243,27 @@ def ebs_volume(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     yield from volume_components(ctx, [vol], 1)
 
 
+def _launch_type(service: Resource, task: Resource | None, ctx: Context) -> str:
+    """FARGATE or EC2. ECS uses the launch type given, else the capacity provider strategy (the
+    service's, else the cluster's default); with none of them it launches on EC2."""
+    given = service.prop("LaunchType")
+    if given is not None:
+        return "EC2" if ctx.text(given, "FARGATE", "LaunchType") == "EC2" else "FARGATE"
+    strategy = _strategy(service, ctx)
+    if strategy:
+        providers = {name for name, _, _ in strategy}
+        if providers <= {"FARGATE", "FARGATE_SPOT"}:
+            return "FARGATE"
+        ctx.note("capacity providers other than Fargate: the tasks run on EC2 instances")
+        return "EC2"
+    needs = task.prop("RequiresCompatibilities") if task is not None else None
+    if isinstance(needs, list) and needs == ["FARGATE"]:
+        ctx.note("no launch type or capacity provider: the task definition asks for Fargate")
+        return "FARGATE"
+    ctx.note("no launch type or capacity provider strategy: ECS launches the tasks on EC2")
+    return "EC2"
+
+
 def _strategy(res: Resource, ctx: Context) -> list[tuple[str, float, float]]:
     raw = res.prop("CapacityProviderStrategy")
     if not raw:
@@ -268,11 +323,12 @@ def spot_split(strategy: list[tuple[str, float, float]], tasks: float) -> tuple[
     ),
 )
 def ecs_service(res: Resource, ctx: Context) -> Iterator[CostComponent]:
-    launch = ctx.text(res.prop("LaunchType"), "FARGATE", "LaunchType")
-    if launch == "EC2" and not res.prop("CapacityProviderStrategy"):
+    task = ctx.target(res.prop("TaskDefinition"))
+    launch = _launch_type(res, task, ctx)
+    if launch == "EC2":
+        ctx.attr("launch type", "EC2")
         ctx.free("tasks on EC2 capacity: the instances are priced on their Auto Scaling group")
         return
-    task = ctx.target(res.prop("TaskDefinition"))
     cpu_units = ctx.number(task.prop("Cpu") if task else None, 256, "Cpu")
     memory_mb = ctx.number(task.prop("Memory") if task else None, 512, "Memory")
     arch_raw = task.prop("RuntimePlatform", "CpuArchitecture") if task else None

@@ -90,14 +90,22 @@ def _capacity(
 ) -> tuple[float, str]:
     fixed = ctx.number((throughput or {}).get(field), 0, field) if throughput else 0.0
     scaling = _scaling(res, dimension, ctx)
+    peak = _peak_units_per_second(monthly, ctx)
     if scaling is None:
-        peak = _peak_units_per_second(monthly, ctx)
         if fixed and peak > fixed:
-            ctx.note(
-                f"{field} {fixed:g} is below the peak need of {peak:,.0f}/s: expect throttling"
+            ctx.warn(
+                f"demand above provisioned capacity: {field} {fixed:g} against a peak need of"
+                f" {peak:,.0f}/s; throttling expected (the provisioned capacity is priced)"
             )
         return fixed, f"{fixed:,.0f}"
     low, high, goal = scaling
+    needed = peak / (goal / 100.0)
+    if needed > high:
+        ctx.warn(
+            f"demand above max capacity: {field.replace('CapacityUnits', '')} peaks at"
+            f" {peak:,.0f}/s (auto-scaling at {goal:g}% would want {needed:,.0f}) against"
+            f" MaxCapacity {high:,.0f}; throttling expected, the ceiling is priced"
+        )
     avg = average_capacity(monthly, low, high, goal, ctx)
     return avg, f"{low:,.0f}–{high:,.0f} auto-scaled at {goal:g}%"
 

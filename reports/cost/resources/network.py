@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from governance.template import Resource
 from reports.cost.model import CostComponent
 from reports.cost.resources.base import Context, prices
-from reports.cost.usage import UsageKey, kb_per_transaction, per_transaction
+from reports.cost.resources.lambda_ import sam_function_view
+from reports.cost.traffic import invocations
+from reports.cost.usage import UsageKey, derived, kb_per_transaction, per_transaction
 
 
 @prices(
@@ -17,20 +19,77 @@ from reports.cost.usage import UsageKey, kb_per_transaction, per_transaction
     usage=(
         UsageKey(
             "monthly_data_processed_gb",
-            kb_per_transaction(2, split_by_type=True),
+            derived(
+                "the outbound traffic of what runs in the environment's subnets (functions with"
+                " a VpcConfig, instances and Auto Scaling groups), shared by its NAT Gateways"
+            ),
             "GB",
-            "data through the gateway a month: the private workloads' outbound calls (payment"
-            " providers, package mirrors), shared by the environment's NAT Gateways",
+            "data through the gateway a month",
         ),
     ),
 )
 def nat_gateway(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     count = ctx.environment.count(res.type)
     ctx.attr("NAT", "gateway")
-    if count > 1 and ctx.usage.is_shared("monthly_data_processed_gb"):
-        ctx.note(f"the environment's NAT traffic is shared by its {count} NAT Gateways")
+    if ctx.usage.has("monthly_data_processed_gb"):
+        data = ctx.usage.get("monthly_data_processed_gb")
+        if count > 1 and ctx.usage.is_shared("monthly_data_processed_gb"):
+            ctx.note(f"the environment's NAT traffic is shared by its {count} NAT Gateways")
+    else:
+        total, sources = private_outbound_gb(ctx)
+        data = total / max(count, 1)
+        if sources:
+            ctx.note(
+                f"traffic from {', '.join(sources)}"
+                + (f", shared by the environment's {count} NAT Gateways" if count > 1 else "")
+            )
+        else:
+            ctx.note("nothing in the templates runs in a VPC subnet: no traffic through NAT")
     yield from ctx.charge("NAT Gateway hours", "nat.hours", ctx.hours, usage_based=False)
-    yield from ctx.charge("Data processed", "nat.data", ctx.usage.get("monthly_data_processed_gb"))
+    yield from ctx.charge("Data processed", "nat.data", data)
+
+
+def private_outbound_gb(ctx: Context) -> tuple[float, list[str]]:
+    """Monthly GB the environment's VPC-placed workloads send out (through NAT), worked out once
+    per environment."""
+    cached = ctx.environment.cache.get("nat-outbound")
+    if cached is None:
+        cached = ctx.environment.cache["nat-outbound"] = _private_outbound_gb(ctx)
+    return cached
+
+
+def _private_outbound_gb(ctx: Context) -> tuple[float, list[str]]:
+    total, sources = 0.0, []
+    kb_gb = 1024.0 * 1024.0
+    functions = [
+        *ctx.environment.of_type("AWS::Lambda::Function"),
+        *(sam_function_view(f) for f in ctx.environment.of_type("AWS::Serverless::Function")),
+    ]
+    for fn in functions:
+        if fn.prop("VpcConfig", "SubnetIds"):
+            usage = ctx.usage_of(fn)
+            total += invocations(fn, ctx) * usage.get("outbound_kb_per_request") / kb_gb
+            sources.append(f"function {fn.logical_id}")
+    for group in ctx.environment.of_type("AWS::AutoScaling::AutoScalingGroup"):
+        if group.prop("VPCZoneIdentifier"):
+            usage = ctx.usage_of(group)
+            count = group_instances(group, ctx)
+            total += count * usage.get("monthly_outbound_gb")
+            sources.append(f"{count:g} instance(s) of {group.logical_id}")
+    for inst in ctx.environment.of_type("AWS::EC2::Instance"):
+        nat = str(inst.prop("SourceDestCheck")).lower() == "false"
+        if not nat and (inst.prop("SubnetId") or inst.prop("NetworkInterfaces")):
+            total += ctx.usage_of(inst).get("monthly_outbound_gb")
+            sources.append(f"instance {inst.logical_id}")
+    return total, sources
+
+
+def group_instances(group: Resource, ctx: Context) -> float:
+    usage = ctx.usage_of(group)
+    if usage.has("average_instances"):
+        return usage.get("average_instances")
+    minimum = ctx.number(group.prop("MinSize"), 0, "MinSize")
+    return ctx.number(group.prop("DesiredCapacity"), minimum, "DesiredCapacity")
 
 
 @prices("AWS::EC2::EIP", service="Amazon Virtual Private Cloud")

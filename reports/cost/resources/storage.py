@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from governance.template import Resource
 from reports.cost.model import CostComponent
+from reports.cost.references import exports_of, targets
 from reports.cost.resources.base import Context, prices
 from reports.cost.usage import UsageKey, derived
 
@@ -171,7 +172,32 @@ def describe(segments: list[Segment], expiration: float | None) -> str:
     "AWS::S3::Bucket",
     service="Amazon Simple Storage Service",
     usage=(
-        UsageKey("monthly_ingest_gb", 10, "GB", "new data written to the bucket a month"),
+        UsageKey(
+            "monthly_ingest_gb",
+            10,
+            "GB",
+            "new data written to the bucket a month; a bucket the template's server access logs,"
+            " CloudTrail trails, S3 flow logs or CloudFront logs write to gets theirs instead",
+        ),
+        UsageKey(
+            "access_log_kb_per_request",
+            0.4,
+            "KB",
+            "server access log record of one request to a bucket that logs to this one (one line"
+            " of about 25 fields)",
+        ),
+        UsageKey(
+            "trail_log_kb_per_event",
+            1.0,
+            "KB",
+            "CloudTrail record of one event delivered to this bucket (JSON, before compression)",
+        ),
+        UsageKey(
+            "cdn_log_kb_per_request",
+            0.5,
+            "KB",
+            "CloudFront standard log record of one request delivered to this bucket",
+        ),
         UsageKey(
             "storage_gb",
             derived("monthly_ingest_gb held as long as the lifecycle keeps it"),
@@ -209,7 +235,7 @@ def s3_bucket(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         total = ctx.usage.get("storage_gb")
         daily_gb = total / life
     else:
-        daily_gb = ctx.usage.get("monthly_ingest_gb") / ctx.days
+        daily_gb = bucket_ingest_gb(res, ctx) / ctx.days
     monthly_objects = daily_gb * ctx.days * KB_PER_GB / object_kb
     if expiration is None:
         ctx.note(f"objects never expire: {horizon:g} days of data held")
@@ -263,6 +289,77 @@ def s3_bucket(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     gets = ctx.usage.get("monthly_tier_2_requests")
     if gets:
         yield from ctx.charge("GET and other requests", "s3.requests.tier2", gets)
+
+
+def _writers(ctx: Context) -> dict[str, list[tuple[str, Resource]]]:
+    """``template/logical-id`` of a bucket → (kind, writer) for the environment, built once."""
+    cache = ctx.environment.cache
+    found = cache.get("s3-writers")
+    if found is not None:
+        return found
+    out: dict[str, list[tuple[str, Resource]]] = {}
+    templates = ctx.environment.templates
+    exports = exports_of(templates)
+    for tpl in templates:
+        for res in tpl.resources.values():
+            if res.type == "AWS::S3::Bucket":
+                value, kind = res.prop("LoggingConfiguration", "DestinationBucketName"), "access"
+            elif res.type == "AWS::CloudTrail::Trail":
+                value, kind = res.prop("S3BucketName"), "trail"
+            elif res.type == "AWS::EC2::FlowLog" and res.prop("LogDestinationType") == "s3":
+                value, kind = res.prop("LogDestination"), "flow"
+            elif res.type == "AWS::CloudFront::Distribution":
+                value, kind = res.prop("DistributionConfig", "Logging", "Bucket"), "cdn"
+            else:
+                continue
+            for dest in targets(tpl, value, exports):
+                out.setdefault(dest, []).append((kind, res))
+    cache["s3-writers"] = out
+    return out
+
+
+def bucket_ingest_gb(res: Resource, ctx: Context, depth: int = 0) -> float:
+    """GB a month written to a bucket: what the template's log writers send it, unless the
+    profile states ``monthly_ingest_gb`` for it; else the declared default."""
+    usage = ctx.usage_of(res) if res is not ctx.resource else ctx.usage
+    writers = _writers(ctx).get(f"{res.template.name}/{res.logical_id}", [])
+    if usage.is_explicit("monthly_ingest_gb") or not writers or depth > 3:
+        return usage.get("monthly_ingest_gb")
+    total, names = 0.0, []
+    for kind, writer in writers:
+        if kind == "access":
+            kb = usage.get("access_log_kb_per_request")
+            total += bucket_requests(writer, ctx, depth + 1) * kb / KB_PER_GB
+            names.append(f"server access logs of bucket {writer.logical_id}")
+        elif kind == "trail":
+            trail = ctx.usage_of(writer)
+            events = trail.get("monthly_management_events")
+            if str(writer.prop("EventSelectors") or "").find("DataResources") >= 0:
+                events += trail.get("monthly_data_events")
+            total += events * usage.get("trail_log_kb_per_event") / KB_PER_GB
+            names.append(f"CloudTrail trail {writer.logical_id}")
+        elif kind == "flow":
+            total += ctx.usage_of(writer).get("monthly_data_gb")
+            names.append(f"flow log {writer.logical_id}")
+        else:
+            requests = ctx.usage_of(writer).get("monthly_https_requests")
+            total += requests * usage.get("cdn_log_kb_per_request") / KB_PER_GB
+            names.append(f"CloudFront logs of {writer.logical_id}")
+    if res is ctx.resource:
+        ctx.note("data written follows from " + ", ".join(sorted(names)))
+    return total
+
+
+def bucket_requests(res: Resource, ctx: Context, depth: int = 0) -> float:
+    """Requests a month to a bucket (PUTs of its new objects and its GETs): what its access
+    logs record."""
+    usage = ctx.usage_of(res)
+    if usage.has("monthly_tier_1_requests"):
+        puts = usage.get("monthly_tier_1_requests")
+    else:
+        object_kb = max(usage.get("average_object_size_kb"), 0.001)
+        puts = bucket_ingest_gb(res, ctx, depth) * KB_PER_GB / object_kb
+    return puts + usage.get("monthly_tier_2_requests")
 
 
 def _intelligent_tiering(
