@@ -37,6 +37,33 @@ def test_life_002_retain_update_replace_policy():
     assert failing("LIFE-002", resources) == {"Bad"}
 
 
+def test_life_001_002_spare_api_gateway_regional_logging_role():
+    """CDK's `RestApi(cloud_watch_role=True)`: the account setting and its role stay retained."""
+    retained = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {"Statement": []},
+            "ManagedPolicyArns": [
+                "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+            ],
+        },
+        **retained,
+    }
+    resources = {
+        "ApiRole": role,  # logical id says nothing: the reference decides
+        "AccountSetting": {
+            "Type": "AWS::ApiGateway::Account",
+            "Properties": {"CloudWatchRoleArn": {"Fn::GetAtt": ["ApiRole", "Arn"]}},
+            **retained,
+        },
+        "CloudWatchRole": role,  # same shape and name, but no account setting points at it
+        "Bucket": {"Type": "AWS::S3::Bucket", **retained},
+    }
+    assert failing("LIFE-001", resources) == {"CloudWatchRole", "Bucket"}
+    assert failing("LIFE-002", resources) == {"CloudWatchRole", "Bucket"}
+
+
 def test_life_003_deletion_protection():
     resources = {
         "DbOff": {"Type": "AWS::RDS::DBCluster", "Properties": {"DeletionProtection": False}},
