@@ -3,8 +3,8 @@
 PCI DSS 3.5.1 asks that stored account data be unreadable; a customer-managed key (rather than an
 AWS-owned or AWS-managed one) lets the key policy, rotation and audit trail be ours (3.6.1, 3.7.4).
 AWS maps S3 and CloudWatch Logs encryption to 3.5.1; for SQS, SNS, DynamoDB, RDS and Secrets
-Manager the mapping is ours, on the same reasoning. EFS file systems and EBS volumes (ENC-009,
-ENC-010) are judged on being encrypted at all, since CloudFormation leaves both unencrypted unless
+Manager the mapping is ours, on the same reasoning. EFS file systems and EBS volumes (ENC-010,
+ENC-011) are judged on being encrypted at all, since CloudFormation leaves both unencrypted unless
 asked; the key they use is not judged.
 """
 
@@ -312,7 +312,7 @@ def key_without_rotation(resource: Resource, policy: Policy) -> Iterator[Issue]:
 
 
 @rule(
-    id="ENC-009",
+    id="ENC-010",
     slug="unencrypted-file-system",
     title="EFS file systems are encrypted at rest",
     severity=Severity.ERROR,
@@ -367,7 +367,7 @@ def _mapping_issues(mappings: Any, where: str, resource: Resource) -> Iterator[I
 
 
 @rule(
-    id="ENC-010",
+    id="ENC-011",
     slug="unencrypted-ebs-volume",
     title="EBS volumes of instances and launch templates are encrypted",
     severity=Severity.ERROR,

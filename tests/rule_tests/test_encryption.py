@@ -1,4 +1,4 @@
-"""ENC-001..010: customer-managed keys at rest, key rotation, EFS and EBS encrypted."""
+"""ENC rules: customer-managed keys at rest, key rotation, EFS and EBS volumes encrypted."""
 
 from helpers import failing, undecided
 
@@ -110,7 +110,7 @@ def test_enc_008_rotation():
     ) == {"Conditional"}
 
 
-def test_enc_009_file_system():
+def test_enc_010_file_system():
     def fs(**props):
         return {"Type": "AWS::EFS::FileSystem", "Properties": props}
 
@@ -122,11 +122,11 @@ def test_enc_009_file_system():
         "Param": fs(Encrypted={"Ref": "Enc"}),
     }
     params = {"Enc": {"Type": "String"}}
-    assert failing("ENC-009", resources, Parameters=params) == {"Off", "Absent"}
-    assert undecided("ENC-009", resources, Parameters=params) == {"Param"}
+    assert failing("ENC-010", resources, Parameters=params) == {"Off", "Absent"}
+    assert undecided("ENC-010", resources, Parameters=params) == {"Param"}
 
 
-def test_enc_010_ebs_volumes():
+def test_enc_011_ebs_volumes():
     def ebs(encrypted=None, device="/dev/xvda"):
         volume = {"VolumeSize": 8, **({"Encrypted": encrypted} if encrypted is not None else {})}
         return {"DeviceName": device, "Ebs": volume}
@@ -164,7 +164,7 @@ def test_enc_010_ebs_volumes():
         "ParamVolume": instance(ebs({"Ref": "Enc"})),
     }
     params = {"Enc": {"Type": "String"}}
-    assert failing("ENC-010", resources, Parameters=params) == {
+    assert failing("ENC-011", resources, Parameters=params) == {
         "RootPlain",
         "RootUnset",
         "DataPlain",
@@ -174,7 +174,7 @@ def test_enc_010_ebs_volumes():
         "PlainLaunchConfig",
         "PlainVolume",
     }
-    assert undecided("ENC-010", resources, Parameters=params) == {
+    assert undecided("ENC-011", resources, Parameters=params) == {
         "ViaForeignTemplate",
         "ParamVolume",
     }
