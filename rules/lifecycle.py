@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
+from governance.cdknag import active_conflicts, conflict_winner
 from governance.intrinsics import Unresolved, as_bool, as_str, resolve
 from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
@@ -133,6 +135,13 @@ def deletion_protection_enabled(resource: Resource, policy: Policy) -> Iterator[
         Deletion protection makes `cdk destroy` fail half-way, leaving a partly deleted
         environment that someone must clean up by hand.
 
+        cdk-nag's AwsSolutions-RDS10 and EC29 (and the HIPAA and NIST packs' deletion-protection
+        rules) require the opposite; with such a pack on, `governance.conflicts.deletion_protection`
+        says which wins: `govern` acknowledges the cdk-nag rules once for the whole app,
+        `cdk-nag` stops this rule on the resource types those rules judge (CloudFormation's
+        `DeletionProtection` in "AWS::RDS::DBCluster",
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbcluster.html).
+
     Fix:
         Remove `deletion_protection=True` (or set it from configuration only where a human
         process owns the delete).
@@ -140,6 +149,23 @@ def deletion_protection_enabled(resource: Resource, policy: Policy) -> Iterator[
     Example:
         rds.DatabaseCluster(self, "Db", deletion_protection=False, ...)
     """
+    conflicts = active_conflicts(policy, "LIFE-003", resource.type)
+    winner = conflict_winner(policy, "deletion_protection") if conflicts else None
+    if winner == "cdk-nag":
+        return
+    if conflicts and winner is None:
+        names = ", ".join(c.nag_rule for c in conflicts)
+        for issue in _protection_issues(resource):
+            yield dataclasses.replace(
+                issue,
+                message=f"{issue.message}; {names} asks for it: set "
+                "governance.conflicts.deletion_protection to govern or cdk-nag",
+            )
+        return
+    yield from _protection_issues(resource)
+
+
+def _protection_issues(resource: Resource) -> Iterator[Issue]:
     t = resource.template
     if resource.type == "AWS::DynamoDB::GlobalTable":
         for i, replica in enumerate(resource.prop("Replicas", default=[]) or []):
