@@ -17,7 +17,7 @@ from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource, Template
-from rules._cost_support import is_deploy_time_handler, run_templates
+from rules._cost_support import is_deploy_time_handler
 from rules._support import memo, referrers_anywhere
 
 LOG_TYPES = ("AWS::Logs::LogGroup", "Custom::LogRetention")
@@ -36,17 +36,25 @@ def _declared_names(template: Template) -> frozenset[str]:
     return frozenset(names)
 
 
+def _configured_functions(template: Template) -> frozenset[tuple[str, str]]:
+    """(stack, logical id) of the functions whose `LoggingConfig` refers to a run's log group."""
+    found: set[tuple[str, str]] = set()
+    for tpl in getattr(template, "siblings", None) or [template]:
+        for group in tpl.of_type("AWS::Logs::LogGroup"):
+            for user in referrers_anywhere(
+                group, "AWS::Lambda::Function", "Properties/LoggingConfig"
+            ):
+                found.add((user.template.name, user.logical_id))
+    return frozenset(found)
+
+
 def _named_by_logging_config(function: Resource) -> bool:
     """A log group of the run is the one the function's `LoggingConfig.LogGroup` points at."""
     target = function.template.get(function.prop("LoggingConfig", "LogGroup"))
     if target is not None and target.type in LOG_TYPES:
         return True
-    for tpl in run_templates(function):
-        for group in tpl.of_type("AWS::Logs::LogGroup"):
-            users = referrers_anywhere(group, "AWS::Lambda::Function", "Properties/LoggingConfig")
-            if any(u is function for u in users):
-                return True
-    return False
+    configured = memo(function.template, "logging-config-functions", _configured_functions)
+    return (function.template.name, function.logical_id) in configured
 
 
 @rule(

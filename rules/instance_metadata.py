@@ -1,9 +1,10 @@
-"""Instance metadata (PCI DSS 2.2.6): EC2 instances answer metadata requests only with a session.
+"""Instance metadata (PCI DSS 2.2.5): EC2 instances answer metadata requests only with a session.
 
 IMDSv1 hands the instance role's credentials to any process, or any server-side request forgery,
 that can send a GET to 169.254.169.254; IMDSv2 demands a session token obtained with a PUT first.
 The rule reads instances, the launch templates they name, and launch configurations. The mapping
-to 2.2.6 (system security parameters configured to prevent misuse) is ours.
+to 2.2.5 (an insecure protocol, IMDSv1, kept only with justification and extra protection) is
+ours.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _options_issue(options: Any, resource: Resource, where: str) -> Iterator[Iss
         "AWS::AutoScaling::LaunchConfiguration",
     ),
     category=Category.PCI_RUNTIME,
-    pci=("2.2.6",),
+    pci=("2.2.5",),
     checkov=("CKV_AWS_79",),
     cdk_nag=("HIPAA.Security-EC2IMDSv2Enabled", "NIST.800.53.R5-EC2IMDSv2Enabled"),
 )
