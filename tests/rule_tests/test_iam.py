@@ -1,6 +1,8 @@
 """PCI-IAM-001..005: least privilege, no admin policies, no public resource policies."""
 
 from helpers import failing, findings, undecided
+from hypothesis import given
+from hypothesis import strategies as st
 
 TABLE = {"Fn::GetAtt": ["Table", "Arn"]}
 CONDS = {"Deploy": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}}
@@ -307,3 +309,29 @@ def test_iam_005_public_resource_policy():
         "OpenQueue",
     }
     assert undecided("PCI-IAM-005", resources, Conditions=CONDS) == {"Conditional"}
+
+
+_NAME = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-."), min_size=1)
+
+
+@given(bucket=_NAME, suffix=st.sampled_from(["", "/*", "/*/*", "/logs/*"]))
+def test_iam_002_an_arn_naming_a_bucket_is_never_every_resource(bucket, suffix):
+    from rules._iam_data import covers_every_resource
+
+    assert not covers_every_resource(f"arn:aws:s3:::{bucket}{suffix}")
+    # every bucket's objects, unless a literal key prefix narrows them
+    assert covers_every_resource(f"arn:aws:s3:::*{suffix}") == ("logs" not in suffix)
+
+
+@given(data=st.data())
+def test_iam_002_actions_follow_the_reference_both_ways(data):
+    from rules._iam_data import accepts_no_resource, iam_data
+
+    services = iam_data()["services"]
+    prefix = data.draw(st.sampled_from(sorted(p for p, s in services.items() if s["none"])))
+    action = data.draw(st.sampled_from(services[prefix]["none"]))
+    assert accepts_no_resource(f"{prefix}:{action}")
+    assert accepts_no_resource(f"{prefix.upper()}:{action.lower()}")  # IAM ignores case
+    scoped = services[prefix]["scoped"]
+    if scoped:
+        assert not accepts_no_resource(f"{prefix}:{data.draw(st.sampled_from(scoped))}")
