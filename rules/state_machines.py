@@ -14,7 +14,21 @@ from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
+from rules._cost_support import is_deploy_time_handler
 from rules._support import as_list, pick_branch
+
+
+def _deploy_time_waiter(resource: Resource) -> bool:
+    """The state machine of CDK's custom-resource `Provider` framework (`is_complete_handler`).
+
+    Recognised by what it is: a function that backs a custom resource (a deploy-time handler)
+    refers to it, so it runs only while CloudFormation deploys, and CloudFormation's events
+    record each run.
+    """
+    return any(
+        is_deploy_time_handler(user)
+        for user in resource.template.referrers(resource.logical_id, "AWS::Lambda::Function")
+    )
 
 
 @rule(
@@ -37,7 +51,9 @@ def state_machine_without_logging(resource: Resource, policy: Policy) -> Iterato
         https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html). A level without a
         destination is refused by the service. `ERROR` and `FATAL` are accepted; `ALL` also
         records each state's input and output where `IncludeExecutionData` is set, which
-        may carry card data, so the level is the application's choice.
+        may carry card data, so the level is the application's choice. The waiter state
+        machine of CDK's custom-resource provider framework, which a deploy-time handler
+        starts, is not judged.
 
     Fix:
         `sfn.StateMachine(..., logs=sfn.LogOptions(destination=log_group,
@@ -46,6 +62,8 @@ def state_machine_without_logging(resource: Resource, policy: Policy) -> Iterato
     Example:
         sfn.StateMachine(self, "Settlement", definition_body=body, logs=sfn.LogOptions(destination=settlement_logs, level=sfn.LogLevel.ALL))
     """
+    if _deploy_time_waiter(resource):
+        return
     template = resource.template
     where = "Properties/LoggingConfiguration"
     config = pick_branch(resource.prop("LoggingConfiguration"), template)
