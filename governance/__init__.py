@@ -68,13 +68,14 @@ def apply(app: App, policy: Policy | None = None) -> GovernancePlugin:
     if policy.cdk_nag_packs:
         import cdk_nag
 
-        from governance.cdknag import CDK_NAG_PACKS
+        from governance.cdknag import CDK_NAG_PACKS, acknowledge_conflicts
 
         plugins.extend(
             getattr(cdk_nag, pack.checks_class)(app)
             for pack in CDK_NAG_PACKS
             if pack.policy_key in policy.cdk_nag_packs
         )
+        acknowledge_conflicts(app, policy)  # governance.conflicts: where ours wins
     Validations.of(app).add_plugins(*plugins)
     return plugin
 

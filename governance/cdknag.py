@@ -163,3 +163,96 @@ def _convert(
                         finding.status, finding.reason = "violation", None
         out.append(finding)
     return out
+
+
+# --- conflicts between our rules and cdk-nag's (governance.conflicts) ---------------------------
+
+
+@dataclass(frozen=True)
+class NagConflict:
+    """A cdk-nag rule that asks, on the same resources, the opposite of one of our rules."""
+
+    #: The key under ``governance.conflicts`` that says which side wins.
+    key: str
+    #: Our rule (``LIFE-003``).
+    ours: str
+    #: The cdk-nag rule (``AwsSolutions-RDS10``); its pack is the id's prefix.
+    nag_rule: str
+    #: The CloudFormation types both rules judge, where they cannot both pass.
+    resource_types: tuple[str, ...]
+
+
+#: Values of ``governance.conflicts.<key>``: our rule wins, or cdk-nag's.
+CONFLICT_WINNERS = ("govern", "cdk-nag")
+
+_RDS = ("AWS::RDS::DBCluster", "AWS::RDS::DBInstance")
+_ALB = ("AWS::ElasticLoadBalancingV2::LoadBalancer",)
+#: Every known conflict. LIFE-003 forbids deletion (and termination) protection so that every
+#: stack can be destroyed; these cdk-nag rules require it.
+NAG_CONFLICTS: tuple[NagConflict, ...] = (
+    NagConflict("deletion_protection", "LIFE-003", "AwsSolutions-RDS10", _RDS),
+    NagConflict("deletion_protection", "LIFE-003", "AwsSolutions-EC29", ("AWS::EC2::Instance",)),
+    *(
+        NagConflict("deletion_protection", "LIFE-003", f"{pack}-{name}", types)
+        for pack in ("HIPAA.Security", "NIST.800.53.R4", "NIST.800.53.R5")
+        for name, types in (
+            ("RDSInstanceDeletionProtectionEnabled", _RDS),
+            ("ELBDeletionProtectionEnabled", _ALB),
+        )
+    ),
+)
+#: The conflict keys ``governance.conflicts`` accepts.
+CONFLICT_KEYS: tuple[str, ...] = tuple(dict.fromkeys(c.key for c in NAG_CONFLICTS))
+
+
+def _pack_enabled(nag_rule: str, policy: Policy) -> bool:
+    pack = nag_pack_of(nag_rule)
+    return any(p.name == pack and p.policy_key in policy.cdk_nag_packs for p in CDK_NAG_PACKS)
+
+
+def active_conflicts(policy: Policy, ours: str, resource_type: str) -> list[NagConflict]:
+    """The conflicts of rule ``ours`` on ``resource_type`` with the cdk-nag packs switched on."""
+    return [
+        c
+        for c in NAG_CONFLICTS
+        if c.ours == ours
+        and resource_type in c.resource_types
+        and _pack_enabled(c.nag_rule, policy)
+    ]
+
+
+def conflict_winner(policy: Policy, key: str) -> str | None:
+    """``"govern"``, ``"cdk-nag"`` or ``None`` (not decided: both sides report)."""
+    return policy.conflicts.get(key)
+
+
+def conflict_reason(conflict: NagConflict) -> str:
+    """The reason recorded when our rule wins over cdk-nag's (the report shows it)."""
+    return (
+        f"governance.conflicts.{conflict.key} is 'govern': {conflict.ours} asks for the "
+        f"opposite of {conflict.nag_rule} on {', '.join(conflict.resource_types)}, and the "
+        "policy chose ours (deletion protection off, so that every stack can be destroyed)"
+    )
+
+
+def acknowledge_conflicts(app: Any, policy: Policy) -> list[str]:
+    """Acknowledge, on the whole app, each switched-on cdk-nag rule that loses a conflict.
+
+    One acknowledgement per rule instead of one per database: it names the policy key that
+    decided, and CDK writes it with every resource it covers into ``validation-report.json``.
+    Returns the acknowledged ids (``AwsSolutions::AwsSolutions-RDS10``).
+    """
+    from aws_cdk import Acknowledgment, Validations
+
+    done: list[str] = []
+    for conflict in NAG_CONFLICTS:
+        if conflict_winner(policy, conflict.key) != "govern":
+            continue
+        if not _pack_enabled(conflict.nag_rule, policy):
+            continue
+        ack_id = f"{nag_pack_of(conflict.nag_rule)}::{conflict.nag_rule}"
+        if ack_id in done:
+            continue
+        Validations.of(app).acknowledge(Acknowledgment(id=ack_id, reason=conflict_reason(conflict)))
+        done.append(ack_id)
+    return done

@@ -245,6 +245,11 @@ class Policy:
     non_waivable: tuple[str, ...] = ()
     audit_log_markers: tuple[str, ...] = ("audit", "access-log", "accesslog", "flow", "trail")
     thresholds: Thresholds = field(default_factory=Thresholds)
+    #: ``governance.conflicts``: which side wins where a cdk-nag rule asks the opposite of ours.
+    conflicts: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_conflicts(self)
 
     def severity_for(self, rule_id: str, category: str, default: Severity) -> Severity:
         override = self.rules.get(rule_id)
@@ -293,6 +298,7 @@ _LAYER_KEYS = frozenset(
         "non_waivable",
         "audit_log_markers",
         "thresholds",
+        "conflicts",
     }
 )
 _TOP_KEYS = _LAYER_KEYS | {"environments", "profiles"}
@@ -452,6 +458,8 @@ def _read_layer(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
         kwargs["audit_log_markers"] = tuple(m.lower() for m in markers)
     if "thresholds" in raw:
         kwargs["thresholds"] = _thresholds(raw["thresholds"], f"{where}.thresholds")
+    if "conflicts" in raw:
+        kwargs["conflicts"] = _conflicts(raw["conflicts"], f"{where}.conflicts")
     return kwargs
 
 
@@ -614,3 +622,29 @@ def _describe(name: str, kind: Any, plural: bool) -> str:
     if high is None:
         return f"{noun} >= {low}"
     return f"{noun} between {low:g} and {high:g}"
+
+
+# --- conflicts with cdk-nag (governance.conflicts) ---------------------------------------------
+
+
+def _conflicts(value: Any, where: str) -> dict[str, str]:
+    """``{"deletion_protection": "govern" | "cdk-nag"}``; keys from ``governance.cdknag``."""
+    from governance.cdknag import CONFLICT_KEYS, CONFLICT_WINNERS
+
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where} must be an object of conflict: govern or cdk-nag")
+    _check_keys(value, CONFLICT_KEYS, where)
+    for key, winner in value.items():
+        if winner not in CONFLICT_WINNERS:
+            allowed = ", ".join(CONFLICT_WINNERS)
+            raise PolicyError(f"{where}.{key} must be one of {allowed}; got {winner!r}")
+    return dict(value)
+
+
+def _check_conflicts(policy: Policy) -> None:
+    """cdk-nag cannot win on deletion protection while the Aspect switches protection off."""
+    if policy.destroy_stateful and policy.conflicts.get("deletion_protection") == "cdk-nag":
+        raise PolicyError(
+            "governance.conflicts.deletion_protection is cdk-nag, but destroy_stateful turns "
+            "deletion protection off: set one of them differently"
+        )

@@ -3,7 +3,9 @@
 PCI DSS 3.5.1 asks that stored account data be unreadable; a customer-managed key (rather than an
 AWS-owned or AWS-managed one) lets the key policy, rotation and audit trail be ours (3.6.1, 3.7.4).
 AWS maps S3 and CloudWatch Logs encryption to 3.5.1; for SQS, SNS, DynamoDB, RDS and Secrets
-Manager the mapping is ours, on the same reasoning.
+Manager the mapping is ours, on the same reasoning. EFS file systems and EBS volumes (ENC-010,
+ENC-011) are judged on being encrypted at all, since CloudFormation leaves both unencrypted unless
+asked; the key they use is not judged.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
+from rules._ec2_support import launch_template_data, launch_template_of
 from rules._support import require_true
 
 
@@ -306,3 +309,115 @@ def key_without_rotation(resource: Resource, policy: Policy) -> Iterator[Issue]:
     if isinstance(spec, str) and spec != "SYMMETRIC_DEFAULT":
         return  # asymmetric and HMAC keys cannot rotate automatically
     yield from require_true(resource, "EnableKeyRotation", "key rotation is not enabled")
+
+
+@rule(
+    id="ENC-010",
+    slug="unencrypted-file-system",
+    title="EFS file systems are encrypted at rest",
+    severity=Severity.ERROR,
+    resource_types=("AWS::EFS::FileSystem",),
+    category=Category.ENCRYPTION,
+    pci=("3.5.1",),
+    checkov=("CKV_AWS_42",),
+    cdk_nag=("AwsSolutions-EFS1", "PCI.DSS.321-EFSEncrypted"),
+)
+def unencrypted_file_system(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """`Encrypted` is true (CloudFormation's default is false).
+
+    Why:
+        A file system created through CloudFormation or the API is unencrypted unless
+        `Encrypted` is set, and encryption cannot be switched on later: the data must be copied
+        to a new file system ("Encrypting data at rest", Amazon EFS User Guide,
+        https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html). Stored data must be
+        unreadable (PCI DSS 3.5.1; our mapping, as for the other data stores). CDK's
+        `efs.FileSystem` sets it; an `efs.CfnFileSystem` or an override may not.
+
+    Fix:
+        `efs.FileSystem(self, "Files", vpc=vpc, encrypted=True, kms_key=key)`.
+
+    Example:
+        efs.FileSystem(self, "Shared", vpc=vpc, encrypted=True, kms_key=env_key)
+    """
+    yield from require_true(resource, "Encrypted", "the file system is not encrypted at rest")
+
+
+#: Types that declare EBS volumes, and where their block-device mappings live.
+EBS_MAPPINGS = {
+    "AWS::EC2::Instance": ("BlockDeviceMappings",),
+    "AWS::EC2::LaunchTemplate": ("LaunchTemplateData", "BlockDeviceMappings"),
+    "AWS::AutoScaling::LaunchConfiguration": ("BlockDeviceMappings",),
+}
+
+
+def _mapping_issues(mappings: Any, where: str, resource: Resource) -> Iterator[Issue]:
+    """Each block-device mapping with an EBS volume sets `Ebs/Encrypted` to true."""
+    for i, mapping in enumerate(mappings if isinstance(mappings, list) else []):
+        ebs = mapping.get("Ebs") if isinstance(mapping, dict) else None
+        if not isinstance(ebs, dict):
+            continue  # instance-store (VirtualName) or NoDevice
+        path = f"{where}/{i}/Ebs/Encrypted"
+        encrypted = as_bool(ebs.get("Encrypted"), resource.template)
+        device = as_str(mapping.get("DeviceName"), resource.template)
+        name = device if isinstance(device, str) else f"mapping {i}"
+        if isinstance(encrypted, Unresolved):
+            yield undecidable(f"Encrypted of {name} cannot be read: {encrypted.reason}", path)
+        elif not encrypted:
+            yield violation(f"the EBS volume {name} is not encrypted", path)
+
+
+@rule(
+    id="ENC-011",
+    slug="unencrypted-ebs-volume",
+    title="EBS volumes of instances and launch templates are encrypted",
+    severity=Severity.ERROR,
+    resource_types=("AWS::EC2::Volume", *EBS_MAPPINGS),
+    category=Category.ENCRYPTION,
+    pci=("3.5.1",),
+    checkov=("CKV_AWS_3", "CKV_AWS_8"),
+    cdk_nag=("AwsSolutions-EC26",),
+)
+def unencrypted_ebs_volume(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """Every EBS volume a resource declares sets `Encrypted: true`, an instance's root volume included.
+
+    Why:
+        An EBS volume is encrypted only when the request says so, or when the account and
+        region have "EBS encryption by default" switched on, a setting no template shows
+        ("Amazon EBS encryption", https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html).
+        An instance that declares no block device, and names no launch template that does,
+        gets its root volume from the AMI as the AMI's snapshot has it. Stored data must be
+        unreadable (PCI DSS 3.5.1; our mapping). Launch templates and launch configurations
+        are judged on the volumes they declare; the instances they launch are judged by
+        their own resources where the template has them.
+
+    Fix:
+        Declare the root volume encrypted: `block_devices=[ec2.BlockDevice(device_name="/dev/xvda",
+        volume=ec2.BlockDeviceVolume.ebs(30, encrypted=True))]`.
+
+    Example:
+        ec2.Instance(self, "Bastion", ..., block_devices=[ec2.BlockDevice(device_name="/dev/xvda", volume=ec2.BlockDeviceVolume.ebs(8, encrypted=True))])
+    """
+    if resource.type == "AWS::EC2::Volume":
+        yield from require_true(resource, "Encrypted", "the EBS volume is not encrypted")
+        return
+    path = EBS_MAPPINGS[resource.type]
+    where = "Properties/" + "/".join(path)
+    mappings = resource.prop(*path)
+    if isinstance(mappings, list) and mappings:
+        yield from _mapping_issues(mappings, where, resource)
+        return
+    if resource.type != "AWS::EC2::Instance":
+        return
+    launch_template = launch_template_of(resource)
+    if isinstance(launch_template, Unresolved):
+        yield undecidable(
+            f"root volume encryption cannot be read: {launch_template.reason}",
+            "Properties/LaunchTemplate",
+        )
+        return
+    inherited = launch_template and launch_template_data(launch_template).get("BlockDeviceMappings")
+    if not (isinstance(inherited, list) and inherited):
+        yield violation(
+            "no block device is declared: the root volume takes the AMI's encryption setting",
+            where,
+        )

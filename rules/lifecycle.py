@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
+from governance.cdknag import active_conflicts, conflict_winner
 from governance.intrinsics import Unresolved, as_bool, as_str, resolve
 from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
+from rules._support import referrers_anywhere
 
 RETAINING = ("Retain", "RetainExceptOnCreate")
+
+
+def _regional_logging_role(resource: Resource) -> bool:
+    """True for API Gateway's account setting, and for the role an account setting points at.
+
+    `AWS::ApiGateway::Account` is one setting per account and region: the CloudWatch role every
+    REST API of the region logs through. CDK's `RestApi(cloud_watch_role=True)` creates it and
+    its role retained, because deleting them with one stack silences the logs of every other
+    API in the region. Recognised by type and by reference, whatever the names.
+    """
+    if resource.type == "AWS::ApiGateway::Account":
+        return True
+    if resource.type != "AWS::IAM::Role":
+        return False
+    return bool(
+        referrers_anywhere(resource, "AWS::ApiGateway::Account", "Properties/CloudWatchRoleArn")
+    )
 
 
 def _policy_issue(value: object, attribute: str, resource: Resource) -> Iterator[Issue]:
@@ -38,6 +58,12 @@ def retained_on_delete(resource: Resource, policy: Policy) -> Iterator[Issue]:
         A retained resource survives `cdk destroy`: it keeps costing money, keeps data nobody
         owns any more, and blocks the next deployment of the same name.
 
+        API Gateway's regional account setting (`AWS::ApiGateway::Account`) and the CloudWatch
+        role it points at are not judged: they are shared by every REST API of the region, and
+        deleting them with one stack would stop the others' logging (AWS documents the setting
+        as per-region: "Set up CloudWatch API logging using the API Gateway console",
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+
     Fix:
         `resource.apply_removal_policy(RemovalPolicy.DESTROY)`, or let the platform's
         configuration opt in to `governance.destroy_stateful` so the Aspect does it.
@@ -45,6 +71,8 @@ def retained_on_delete(resource: Resource, policy: Policy) -> Iterator[Issue]:
     Example:
         s3.Bucket(self, "Audit", removal_policy=RemovalPolicy.DESTROY, auto_delete_objects=True)
     """
+    if _regional_logging_role(resource):
+        return
     yield from _policy_issue(resource.deletion_policy, "DeletionPolicy", resource)
 
 
@@ -61,6 +89,8 @@ def retained_on_replace(resource: Resource, policy: Policy) -> Iterator[Issue]:
 
     Why:
         On replacement CloudFormation leaves the old resource behind, orphaned and billed.
+        API Gateway's regional account setting and its CloudWatch role are not judged, as for
+        LIFE-001 (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
 
     Fix:
         `resource.apply_removal_policy(RemovalPolicy.DESTROY)` sets both policies.
@@ -68,6 +98,8 @@ def retained_on_replace(resource: Resource, policy: Policy) -> Iterator[Issue]:
     Example:
         table.apply_removal_policy(RemovalPolicy.DESTROY)
     """
+    if _regional_logging_role(resource):
+        return
     yield from _policy_issue(resource.update_replace_policy, "UpdateReplacePolicy", resource)
 
 
@@ -103,6 +135,13 @@ def deletion_protection_enabled(resource: Resource, policy: Policy) -> Iterator[
         Deletion protection makes `cdk destroy` fail half-way, leaving a partly deleted
         environment that someone must clean up by hand.
 
+        cdk-nag's AwsSolutions-RDS10 and EC29 (and the HIPAA and NIST packs' deletion-protection
+        rules) require the opposite; with such a pack on, `governance.conflicts.deletion_protection`
+        says which wins: `govern` acknowledges the cdk-nag rules once for the whole app,
+        `cdk-nag` stops this rule on the resource types those rules judge (CloudFormation's
+        `DeletionProtection` in "AWS::RDS::DBCluster",
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbcluster.html).
+
     Fix:
         Remove `deletion_protection=True` (or set it from configuration only where a human
         process owns the delete).
@@ -110,6 +149,23 @@ def deletion_protection_enabled(resource: Resource, policy: Policy) -> Iterator[
     Example:
         rds.DatabaseCluster(self, "Db", deletion_protection=False, ...)
     """
+    conflicts = active_conflicts(policy, "LIFE-003", resource.type)
+    winner = conflict_winner(policy, "deletion_protection") if conflicts else None
+    if winner == "cdk-nag":
+        return
+    if conflicts and winner is None:
+        names = ", ".join(c.nag_rule for c in conflicts)
+        for issue in _protection_issues(resource):
+            yield dataclasses.replace(
+                issue,
+                message=f"{issue.message}; {names} asks for it: set "
+                "governance.conflicts.deletion_protection to govern or cdk-nag",
+            )
+        return
+    yield from _protection_issues(resource)
+
+
+def _protection_issues(resource: Resource) -> Iterator[Issue]:
     t = resource.template
     if resource.type == "AWS::DynamoDB::GlobalTable":
         for i, replica in enumerate(resource.prop("Replicas", default=[]) or []):

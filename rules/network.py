@@ -32,7 +32,14 @@ def _exposure(
     template: Template,
     policy: Policy,
 ) -> str | Unresolved | None:
-    """What an allow rule opens to the internet ("all traffic", "port 22"), or ``None``."""
+    """What an allow rule opens to the internet ("all traffic", "port 22"), or ``None``.
+
+    The ports are read first: a rule whose literal protocol and ports can never include an
+    admin port opens nothing judged here, whatever its source.
+    """
+    opened = _port_exposure(protocol, from_port, to_port, template, policy)
+    if opened is None:
+        return None
     open_to_all = False
     for cidr in cidrs:
         text = as_str(cidr, template)
@@ -41,6 +48,13 @@ def _exposure(
         open_to_all = open_to_all or text in ANYWHERE
     if not open_to_all:
         return None
+    return opened
+
+
+def _port_exposure(
+    protocol: Any, from_port: Any, to_port: Any, template: Template, policy: Policy
+) -> str | Unresolved | None:
+    """What the protocol and port range would open ("all traffic", "tcp port 22"), or ``None``."""
     proto = as_str(protocol, template)
     if isinstance(proto, Unresolved):
         return Unresolved(f"protocol cannot be read: {proto.reason}")
@@ -87,7 +101,10 @@ def open_admin_port(resource: Resource, policy: Policy) -> Iterator[Issue]:
         SSH and RDP open to the internet are brute-forced within minutes; all-ports ingress
         exposes every service on the host. PCI DSS 1.3.1 restricts inbound traffic to what is
         necessary (AWS maps restricted-ssh to 1.2.8, 1.3.1, 1.3.2, 1.4.2, 1.5.1). HTTPS on 443
-        from anywhere, as a public load balancer needs, is not judged here.
+        from anywhere, as a public load balancer needs, is not judged here; a rule whose literal
+        port range cannot include an admin port is decided by its ports, whatever its source
+        (rule fields as in "Security group rules",
+        https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html).
 
     Fix:
         Use Session Manager instead of SSH; allow admin ports only from a bastion's security

@@ -279,3 +279,102 @@ def generated_password_too_short(resource: Resource, policy: Policy) -> Iterator
         yield undecidable(f"PasswordLength cannot be read: {length.reason}", where)
     elif length is not None and length < minimum:
         yield violation(f"generated password has {length} characters (minimum {minimum})", where)
+
+
+#: Password properties by resource type; ``*`` stands for every item of a list.
+PASSWORD_PROPERTIES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "AWS::RDS::DBInstance": (("MasterUserPassword",),),
+    "AWS::RDS::DBCluster": (("MasterUserPassword",),),
+    "AWS::DocDB::DBCluster": (("MasterUserPassword",),),
+    "AWS::DocDBElastic::Cluster": (("AdminUserPassword",),),
+    "AWS::Redshift::Cluster": (("MasterUserPassword",),),
+    "AWS::RedshiftServerless::Namespace": (("AdminUserPassword",),),
+    "AWS::OpenSearchService::Domain": (
+        ("AdvancedSecurityOptions", "MasterUserOptions", "MasterUserPassword"),
+    ),
+    "AWS::Elasticsearch::Domain": (
+        ("AdvancedSecurityOptions", "MasterUserOptions", "MasterUserPassword"),
+    ),
+    "AWS::ElastiCache::ReplicationGroup": (("AuthToken",),),
+    "AWS::ElastiCache::User": (("Passwords", "*"),),
+    "AWS::MemoryDB::User": (("AuthenticationMode", "Passwords", "*"),),
+    "AWS::AmazonMQ::Broker": (("Users", "*", "Password"),),
+    "AWS::DMS::Endpoint": (("Password",),),
+    "AWS::DirectoryService::MicrosoftAD": (("Password",),),
+    "AWS::DirectoryService::SimpleAD": (("Password",),),
+    "AWS::IAM::User": (("LoginProfile", "Password"),),
+}
+_DYNAMIC_REFERENCE = "{{resolve:"
+_REFERENCES = ("Ref", "Fn::GetAtt", "Fn::ImportValue")
+
+
+def _values_at(value: Any, steps: tuple[str, ...], where: str) -> Iterator[tuple[Any, str]]:
+    if not steps:
+        yield value, where
+        return
+    step, rest = steps[0], steps[1:]
+    if step == "*":
+        for i, item in enumerate(value if isinstance(value, list) else []):
+            yield from _values_at(item, rest, f"{where}/{i}")
+    elif isinstance(value, dict) and step in value:
+        yield from _values_at(value[step], rest, f"{where}/{step}")
+
+
+def _has_reference(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(k in _REFERENCES or _has_reference(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_reference(v) for v in value)
+    return isinstance(value, str) and _DYNAMIC_REFERENCE in value
+
+
+def _is_literal(value: Any, template: Template) -> bool:
+    """The value is written into the template: no reference, parameter or dynamic reference.
+
+    Both branches of an `Fn::If` count, since the template carries both whatever the condition.
+    """
+    if isinstance(value, dict) and list(value) == ["Fn::If"]:
+        branches = value["Fn::If"]
+        return isinstance(branches, list) and any(_is_literal(b, template) for b in branches[1:])
+    if _has_reference(value):
+        return False
+    text = resolve(value, template)
+    return isinstance(text, str) and bool(text.strip())
+
+
+@rule(
+    id="PCI-SEC-006",
+    slug="literal-password-property",
+    title="No literal passwords in resource properties",
+    severity=Severity.ERROR,
+    resource_types=tuple(PASSWORD_PROPERTIES),
+    category=Category.PCI_SECRETS,
+    pci=("8.6.2", "8.3.2"),
+)
+def literal_password_property(resource: Resource, policy: Policy) -> Iterator[Issue]:
+    """A password property (RDS `MasterUserPassword`, an OpenSearch master password...) is not a literal.
+
+    Why:
+        A password written into the template is in the cloud assembly, the repository and
+        CloudFormation's stored template, readable by anyone who can read any of them
+        (PCI DSS 8.6.2 forbids hard-coded application and system passwords; 8.3.2). A
+        dynamic reference (`{{resolve:secretsmanager:...}}`), a `Ref` to a parameter or an
+        attribute of a generated secret keeps the value out of the template ("Get values
+        stored in other services using dynamic references", AWS CloudFormation User Guide,
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html).
+        Parameters are judged by PCI-SEC-003.
+
+    Fix:
+        Generate the password in Secrets Manager and pass it as a dynamic reference:
+        `credentials=rds.Credentials.from_generated_secret("admin")`, or
+        `SecretValue.secrets_manager(secret.secret_arn, json_field="password")`.
+
+    Example:
+        opensearch.Domain(self, "Search", ..., fine_grained_access_control=opensearch.AdvancedSecurityOptions(master_user_name="admin", master_user_password=secret.secret_value_from_json("password")))
+    """
+    template = resource.template
+    for steps in PASSWORD_PROPERTIES[resource.type]:
+        for value, where in _values_at(resource.properties, steps, "Properties"):
+            if _is_literal(value, template):
+                name = next(step for step in reversed(steps) if step != "*")
+                yield violation(f"{name} is a literal value written into the template", where)

@@ -65,7 +65,8 @@ DECLARED_PAIRS = {
     ("CKV_AWS_363", "PCI-RT-001"), ("CKV_AWS_45", "PCI-SEC-001"), ("CKV_AWS_103", "PCI-TLS-002"),
     ("CKV_AWS_2", "PCI-TLS-003"), ("CKV_AWS_34", "PCI-TLS-004"), ("CKV_AWS_174", "PCI-TLS-005"),
     ("CKV2_AWS_72", "PCI-TLS-006"), ("CKV_AWS_68", "PCI-WAF-002"),
-    ("CKV_AWS_115", "COST-LAMBDA-003"),
+    ("CKV_AWS_115", "COST-LAMBDA-003"), ("CKV_AWS_42", "ENC-010"), ("CKV_AWS_3", "ENC-011"),
+    ("CKV_AWS_8", "ENC-011"), ("CKV_AWS_79", "PCI-IMDS-001"),
 }  # fmt: skip
 
 

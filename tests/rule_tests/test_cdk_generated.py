@@ -18,7 +18,11 @@ def test_no_pci_finding_on_cdk_generated_resources():
     assert kinds["AWS::Lambda::Permission"] >= 5 and kinds["AWS::S3::BucketPolicy"] >= 3
     rules = [r for r in all_rules() if r.id.startswith("PCI-")]
     result = evaluate([template], Policy(environment="dev", suffix="dev"), rules)
-    assert [(f.rule_id, f.logical_id) for f in result.findings] == []
+    # CDK's NAT instance (NatProvider.instance_v2) leaves IMDSv1 on: a real finding, not CDK
+    # plumbing; the platform closes it with a launch template (stacks/platform/network.py)
+    assert [(f.rule_id, f.logical_id) for f in result.findings] == [
+        ("PCI-IMDS-001", "VpcPublicSubnet1NatInstance57B636B8")
+    ]
     assert sum(result.evaluated.values()) > 50  # the rules did look at these resources
 
 

@@ -51,6 +51,7 @@ def test_cost_rules_are_errors_by_default_and_warnings_under_legacy():
         ("COST-NAT-001", "Nat2"),
         ("COST-S3-001", "Bucket"),
         ("COST-LOG-001", "Logs"),
+        ("COST-LOG-003", "Fn"),  # Fn declares no log group of its own
     }
     assert {(f.rule_id, f.logical_id) for f in default} == expected
     assert {(f.rule_id, f.logical_id) for f in legacy} == expected

