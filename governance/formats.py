@@ -53,8 +53,29 @@ def to_json(result: Result, errors: list[InputError]) -> dict[str, Any]:
 
 
 def write_json(result: Result, errors: list[InputError], out=None) -> None:
-    json.dump(to_json(result, errors), out or sys.stdout, indent=2)
-    (out or sys.stdout).write("\n")
+    """The document, indented, with one finding per line.
+
+    ``json.dump(..., indent=2)`` runs Python's pure-Python encoder, which spent most of the time
+    of a large run; each finding is encoded by the C encoder instead, and the document stays
+    readable and diffable (one finding a line).
+    """
+    out = out or sys.stdout
+    doc = to_json(result, errors)
+    out.write("{\n")
+    last = len(doc) - 1
+    for i, (key, value) in enumerate(doc.items()):
+        out.write(f"  {json.dumps(key)}: ")
+        if key == "findings" and value:
+            out.write("[\n    ")
+            out.write(",\n    ".join(map(_compact, value)))
+            out.write("\n  ]")
+        else:
+            out.write(json.dumps(value, indent=2).replace("\n", "\n  "))
+        out.write(",\n" if i < last else "\n")
+    out.write("}\n")
+
+
+_compact = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
 
 
 _MARK = {Severity.ERROR: "ERROR", Severity.WARNING: "WARN ", Severity.INFO: "INFO "}
