@@ -53,14 +53,23 @@ def to_json(result: Result, errors: list[InputError]) -> dict[str, Any]:
 
 
 def write_json(result: Result, errors: list[InputError], out=None) -> None:
-    """The document, indented, with one finding per line.
+    """The document, indented by two spaces.
 
-    ``json.dump(..., indent=2)`` runs Python's pure-Python encoder, which spent most of the time
-    of a large run; each finding is encoded by the C encoder instead, and the document stays
-    readable and diffable (one finding a line).
+    ``json.dump(..., indent=2)`` runs the standard library's pure-Python encoder, which took most
+    of the time of a large run (80 % with 52,500 findings). orjson, when installed, writes the
+    same document in a fraction of the time; without it (or for a value orjson refuses, such as
+    an integer beyond 64 bits) the C encoder writes one finding a line.
     """
     out = out or sys.stdout
     doc = to_json(result, errors)
+    orjson = _orjson() if len(doc["findings"]) >= LARGE_OUTPUT else None
+    if orjson is not None:
+        try:
+            out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+            out.write("\n")
+            return
+        except (TypeError, orjson.JSONEncodeError):
+            pass
     out.write("{\n")
     last = len(doc) - 1
     for i, (key, value) in enumerate(doc.items()):
@@ -73,6 +82,18 @@ def write_json(result: Result, errors: list[InputError], out=None) -> None:
             out.write(json.dumps(value, indent=2).replace("\n", "\n  "))
         out.write(",\n" if i < last else "\n")
     out.write("}\n")
+
+
+#: From how many findings orjson (when installed) is worth its import (about 10 ms).
+LARGE_OUTPUT = 2000
+
+
+def _orjson():  # noqa: ANN202 - the optional module, or None
+    try:
+        import orjson
+    except ImportError:  # optional: the C encoder below is the fallback
+        return None
+    return orjson
 
 
 _compact = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode

@@ -78,10 +78,15 @@ def _resource_problem(logical_id: Any, res: Any) -> str | None:
     if not isinstance(rtype, str):
         if isinstance(rtype, dict) and len(rtype) == 1:
             tag, value = next(iter(rtype.items()))
+            if isinstance(tag, str) and tag.lstrip("!").startswith("Rain::"):
+                return (
+                    f"resource {logical_id} has Type {tag} {str(value)[:80]}, a Rain module"
+                    " CloudFormation does not read (package the template first: rain pkg)"
+                )
             if isinstance(tag, str) and tag.startswith("!"):
                 return (
                     f"resource {logical_id} has Type {tag} {str(value)[:80]}, a tag CloudFormation"
-                    " does not read (package the template first, e.g. rain pkg)"
+                    " does not read"
                 )
         return f"resource {logical_id} has a Type that is not a string"
     condition = res.get("Condition")

@@ -86,7 +86,17 @@ REFUSED = [
     (
         "rain.yaml",
         "Resources:\n  M:\n    Type: !Rain::Module ./m.yaml\n",
-        "resource M has Type !Rain::Module ./m.yaml, a tag CloudFormation does not read",
+        "resource M has Type !Rain::Module ./m.yaml, a Rain module CloudFormation does not read",
+    ),
+    (
+        "rain.json",
+        '{"Resources":{"M":{"Type":{"Rain::Module":"./m.yaml"}}}}',
+        "resource M has Type Rain::Module ./m.yaml, a Rain module CloudFormation does not read",
+    ),
+    (
+        "other-tag.yaml",
+        "Resources:\n  M:\n    Type: !Custom x\n",
+        "resource M has Type !Custom x, a tag CloudFormation does not read",
     ),
     (
         "condition-map.yaml",
