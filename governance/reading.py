@@ -196,7 +196,13 @@ class _Located(Exception):
 
 
 class CfnLoader(_Base):  # type: ignore[misc,valid-type]
-    """Safe loader that turns ``!Ref x`` into ``{"Ref": "x"}`` and friends."""
+    """Safe loader that turns ``!Ref x`` into ``{"Ref": "x"}`` and friends, and refuses duplicate
+    keys in a mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            _no_duplicate_keys(node)
+        return super().construct_mapping(node, deep=deep)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
@@ -244,8 +250,8 @@ CfnLoader.yaml_implicit_resolvers = {
 
 
 def _check_graph(root: yaml.Node, path: str | Path, limits: Limits) -> None:
-    """Refuse deep nesting, alias expansion past the node limit, recursive aliases, duplicate
-    keys; one pass over the distinct nodes (an alias is counted at its full expanded size)."""
+    """Refuse deep nesting, alias expansion past the node limit and recursive aliases; one pass
+    over the distinct nodes (an alias is counted at its full expanded size)."""
     sizes: dict[int, int] = {}
     depths: dict[int, int] = {}
     # iterative post-order walk; each distinct node is expanded once
@@ -278,8 +284,6 @@ def _check_graph(root: yaml.Node, path: str | Path, limits: Limits) -> None:
         stack.append((node, True))
         if len(on_path) > limits.max_depth:
             raise InputError(path, _too_deep(node, limits))
-        if isinstance(node, yaml.MappingNode):
-            _no_duplicate_keys(node, path)
         for child in _children(node):
             if id(child) not in sizes:
                 stack.append((child, False))
@@ -293,17 +297,20 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _no_duplicate_keys(node: yaml.MappingNode, path: str | Path) -> None:
+def _no_duplicate_keys(node: yaml.MappingNode) -> None:
+    keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+    if len(set(keys)) == len(keys):
+        return
     seen: set[Any] = set()
     for key_node, _ in node.value:
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
             continue
         key = key_node.value
         if key in seen:
-            raise InputError(
-                path,
-                f"duplicate key {key[:80]!r} at line {key_node.start_mark.line + 1}"
-                " (cfn-lint E0000; CloudFormation's behaviour is undefined)",
+            raise _Located(
+                key_node,
+                f"duplicate key {key[:80]!r} (cfn-lint E0000; CloudFormation's behaviour is"
+                " undefined)",
             )
         seen.add(key)
 
@@ -321,8 +328,13 @@ def _parse_yaml(text: str, path: str | Path, limits: Limits) -> Any:
         root = loader.get_single_node()
         if root is None:
             return None
-        _check_graph(root, path, limits)
-        return loader.construct_document(root)
+        aliases = "&" in text  # no anchor, no alias: the nodes form a tree as large as the text
+        if aliases:
+            _check_graph(root, path, limits)
+        value = loader.construct_document(root)
+        if not aliases:
+            _check_depth(value, path, limits)
+        return value
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -57,7 +57,12 @@ REFUSED = [
     (
         "deep.yaml",
         BUCKET.replace("{}", "[" * 600 + "]" * 600),
-        "nested more than 100 levels deep at line 5 (--max-depth)",
+        "nested more than 100 levels deep (--max-depth)",
+    ),
+    (
+        "deep-with-anchor.yaml",
+        "x: &x 1\n" + BUCKET.replace("{}", "[" * 600 + "*x" + "]" * 600),
+        "nested more than 100 levels deep at line 6 (--max-depth)",
     ),
     (
         "huge-int.json",
@@ -116,7 +121,7 @@ REFUSED = [
     (
         "duplicate.yaml",
         "Resources:\n  A:\n    Type: AWS::S3::Bucket\n  A:\n    Type: AWS::SQS::Queue\n",
-        "duplicate key 'A' at line 4 (cfn-lint E0000",
+        "invalid YAML at line 4: duplicate key 'A' (cfn-lint E0000",
     ),
     ("bomb.yaml", alias_bomb(), "YAML aliases expand to more than 2,000,000 nodes"),
     ("recursive.yaml", "a: &a [*a]\n" + BUCKET, "recursive YAML alias"),
