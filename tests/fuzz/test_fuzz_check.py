@@ -133,3 +133,20 @@ def test_deep_mutations_of_real_resource_shapes_never_make_a_rule_raise(seed):
         result = evaluate([Template(name="t", path="t.json", body=body)], policy)
         raised = [f.message for f in result.findings if " raised " in f.message]
         assert raised == [], (seed, case, json.dumps(resources)[:500], raised)
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "csv", "html"])
+def test_mutated_templates_never_break_the_compliance_report(capsys, tmp_path, fmt):
+    rng = random.Random(fmt)
+    types = rule_types()
+    for case in range(12):
+        suffix, text = render(mutate(base_template(rng, types), rng, types), rng)
+        path = tmp_path / f"case{case}{suffix}"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        argv = ["report", "compliance", str(path), str(SENTINEL), "--no-checkov", "--format", fmt]
+        code = main(argv)
+        out, err = capsys.readouterr()
+        where = f"{fmt} case {case}: {text[:300]!r}"
+        assert code in (0, 2), (where, err)
+        assert "internal error" not in err and "Traceback" not in err, (where, err)
+        assert "Bucket" in out, where  # the sentinel's bucket is in every format
