@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from governance.cli import main
+from governance.template import parse_template_text
 
 SENTINEL = Path(__file__).parent.parent / "data" / "templates" / "bad.json"
 
@@ -171,12 +172,9 @@ def test_for_each_is_expanded(capsys, tmp_path):
     assert err == [] and code == 1
     judged = {f["logical_id"] for f in doc["findings"] if f["stack"] == "loop"}
     assert judged == {"Queuea", "Queuebc", "Topicx", "Topicy", "Log${Name}"}
-    names = {
-        f["message"]
-        for f in doc["findings"]
-        if f["logical_id"] == "Queuebc" and "q-b-c" in f["message"]
-    }
-    assert names or any(f["rule_id"] for f in doc["findings"] if f["logical_id"] == "Queuebc")
+    body = parse_template_text(path.read_text(), path)
+    assert body["Resources"]["Queuebc"]["Properties"] == {"QueueName": {"Fn::Sub": "q-b-c"}}
+    assert body["Resources"]["Log${Name}"] == {"Type": "AWS::Logs::LogGroup"}
 
 
 @pytest.mark.parametrize(
