@@ -11,6 +11,7 @@ from typing import Any
 from governance import __version__
 from governance.engine import Result
 from governance.model import Severity
+from governance.reading import printable
 from governance.template import InputError
 
 JSON_SCHEMA_VERSION = "1"
@@ -108,18 +109,19 @@ def write_text(result: Result, errors: list[InputError], out=None) -> None:
     by_stack: dict[str, dict[str, list]] = {}
     for f in sorted(result.findings, key=lambda f: (-f.severity, f.rule_id)):
         by_stack.setdefault(f.stack, {}).setdefault(f.logical_id, []).append(f)
+    p = printable  # names and messages come from the templates: no raw control characters
     for stack, resources in sorted(by_stack.items()):
-        out.write(f"\n{stack}\n")
+        out.write(f"\n{p(stack)}\n")
         for logical_id, findings in sorted(resources.items()):
             first = findings[0]
             where = first.construct_path or logical_id
-            out.write(f"  {logical_id} ({first.resource_type})  {where}\n")
+            out.write(f"  {p(logical_id)} ({p(first.resource_type)})  {p(where)}\n")
             for f in findings:
                 status = "  [acknowledged: " + (f.reason or "") + "]" if f.acknowledged else ""
                 undecided = " (cannot decide)" if f.undecidable else ""
                 out.write(
-                    f"    {_MARK[f.severity]} {f.rule_id}{undecided} {f.message}"
-                    f"  at {f.property_path}{status}\n"
+                    f"    {_MARK[f.severity]} {f.rule_id}{undecided} {p(f.message)}"
+                    f"  at {p(f.property_path)}{p(status)}\n"
                 )
     s = summary(result)
     out.write(

@@ -57,13 +57,38 @@ SHORT_FORMS = frozenset(
 )
 
 
+#: What must not reach a terminal or a one-line message raw: C0 and C1 controls (line breaks and
+#: escape sequences among them), line and paragraph separators, lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line, with every control character written as an escape (``\\n``)."""
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
+    if named:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 class InputError(Exception):
-    """Input that cannot be judged: missing path, unreadable or malformed file, limit exceeded."""
+    """Input that cannot be judged: missing path, unreadable or malformed file, limit exceeded.
+
+    Path and problem are kept printable on one line (a file name or a logical id may hold a line
+    break or a terminal escape sequence): the contract is one stderr line per bad input.
+    """
 
     def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{path}: {problem}")
+        self.path = printable(str(path))
+        self.problem = printable(problem)
+        super().__init__(f"{self.path}: {self.problem}")
 
 
 @dataclass(frozen=True)

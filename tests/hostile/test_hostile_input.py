@@ -305,3 +305,23 @@ def test_scalable_target_without_resource_id(capsys, tmp_path):
         if f["rule_id"] == "COST-DDB-002"
     }
     assert ddb == {("T", False)}
+
+
+def test_line_breaks_and_escapes_in_names_stay_on_one_line(capsys, tmp_path):
+    path = tmp_path / "odd\nname\x1b[31m.json"
+    path.write_text('{"Resources":{"A\\nB\\u001b[2J":{"Properties":{}}}}')
+    code, doc, err = check(capsys, path)
+    assert code == 2
+    assert err == [
+        f"govern: {tmp_path}/odd\\nname\\x1b[31m.json: resource A\\nB\\x1b[2J has no Type"
+    ]
+
+
+def test_text_output_escapes_control_characters(capsys, tmp_path):
+    path = tmp_path / "names.json"
+    path.write_text('{"Resources":{"Q\\u001b]0;owned\\u0007\\nX":{"Type":"AWS::SQS::Queue"}}}')
+    code = main(["check", str(path), "--suffix", "dev"])
+    out, err = capsys.readouterr()
+    assert code == 1 and err == ""
+    assert "\x1b" not in out and "\x07" not in out
+    assert "  Q\\x1b]0;owned\\x07\\nX (AWS::SQS::Queue)" in out
