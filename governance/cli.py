@@ -2,12 +2,15 @@
 
 Exit codes: 0 clean, 1 unacknowledged findings at or above ``--fail-on`` (default: the policy's
 ``fail_on``, decided by :func:`governance.engine.verdict` as the plugin decides synth), 2 bad
-input or usage. Errors are one line on stderr, never a traceback.
+input or usage, 3 an internal error (a bug in ``govern``: please report it). Errors are one line
+on stderr, never a traceback. Bad input costs only itself: every other input is still judged and
+reported, and the exit code is 2 at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import sys
@@ -18,7 +21,7 @@ from governance import __version__
 from governance.model import Severity
 from governance.policy import Policy, PolicyError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 #: ``govern report <kind>`` and ``govern prices`` are provided by these modules, each exposing
 #: ``add_arguments(parser)`` and ``run(args) -> int``.
@@ -80,17 +83,70 @@ def _severity_arg(text: str) -> Severity:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-file-size``, ``--max-depth``, ``--max-yaml-nodes`` (docs/governance.md, Limits)."""
+    from governance.reading import DEFAULT_LIMITS as D
+
+    parser.add_argument(
+        "--max-file-size",
+        type=_positive_int,
+        default=D.max_bytes,
+        metavar="BYTES",
+        help=f"largest template file read (default {D.max_bytes:,})",
+    )
+    parser.add_argument(
+        "--max-depth",
+        type=_positive_int,
+        default=D.max_depth,
+        metavar="N",
+        help=f"deepest nesting of mappings and lists (default {D.max_depth})",
+    )
+    parser.add_argument(
+        "--max-yaml-nodes",
+        type=_positive_int,
+        default=D.max_yaml_nodes,
+        metavar="N",
+        help=f"most YAML nodes once aliases are expanded (default {D.max_yaml_nodes:,})",
+    )
+
+
+def limits_of(args: argparse.Namespace):  # noqa: ANN201 - governance.reading.Limits
+    from governance.reading import DEFAULT_LIMITS, Limits
+
+    return Limits(
+        max_bytes=getattr(args, "max_file_size", DEFAULT_LIMITS.max_bytes),
+        max_depth=getattr(args, "max_depth", DEFAULT_LIMITS.max_depth),
+        max_yaml_nodes=getattr(args, "max_yaml_nodes", DEFAULT_LIMITS.max_yaml_nodes),
+    )
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from governance import formats
-    from governance.engine import evaluate, verdict
-    from governance.template import load_inputs
+    from governance.engine import evaluate_isolating, verdict
+    from governance.template import load_inputs, unexpected
 
     policy = load_policy(args)
-    templates, errors = load_inputs(args.paths)
+    templates, errors = load_inputs(args.paths, limits_of(args))
+    result, broken = evaluate_isolating(templates, policy)
+    if broken:
+        result.templates = [t for t in result.templates if all(t is not b for b, _ in broken)]
+        errors.extend(unexpected(t.path, exc) for t, exc in broken)
     for err in errors:
         print(f"govern: {err.path}: {err.problem}", file=sys.stderr)
-    result = evaluate(templates, policy)
-    out = open(args.output, "w") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
     try:
         if args.format == "json":
             formats.write_json(result, errors, out)
@@ -173,6 +229,7 @@ def build_parser(*, extensions: bool = True) -> argparse.ArgumentParser:
         " fail_on, error without a policy)",
     )
     check.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_limit_arguments(check)
     add_policy_arguments(check)
     check.set_defaults(func=cmd_check)
 
@@ -211,8 +268,25 @@ def _optional_module(name: str):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # A check is short and keeps what it builds until the end: the cyclic garbage collector would
+    # only walk the growing heap again and again (about a fifth of a large run's CPU time).
+    gc_was_enabled = gc.isenabled()
+    if argv[:1] == ["check"]:
+        gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser(extensions=not argv or argv[0] not in ("check", "rules"))
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:  # a name no encoding can carry is escaped, not a crash
+            reconfigure(errors="backslashreplace")
     try:
         return int(args.func(args))
     except UsageError as exc:
@@ -226,6 +300,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # a bug in govern, not in the input: its own exit code
+        text = " ".join(str(exc).split())[:300]
+        print(
+            f"govern: internal error ({type(exc).__name__}: {text}); please report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -150,3 +150,29 @@ def evaluate(
     # acknowledgements of non-waivable rules come back as findings of their own.
     findings.extend(govern_exceptions(templates, findings, policy))
     return Result(templates=templates, findings=findings, evaluated=evaluated, rules=chosen)
+
+
+def evaluate_isolating(
+    templates: list[Template], policy: Policy, rules: Iterable[Rule] | None = None
+) -> tuple[Result, list[tuple[Template, Exception]]]:
+    """:func:`evaluate`, with one template as the boundary when the engine itself raises.
+
+    Rules are guarded one by one inside :func:`evaluate`; what can still raise is the work around
+    them (exception records, indexes). Then each template is judged alone to find the ones that
+    raise, those are set aside with their error, and the rest are judged together again, so a
+    template that breaks the engine costs its own findings only.
+    """
+    rules = list(all_rules() if rules is None else rules)
+    try:
+        return evaluate(templates, policy, rules), []
+    except Exception:  # noqa: BLE001 - isolated below, template by template
+        pass
+    good: list[Template] = []
+    bad: list[tuple[Template, Exception]] = []
+    for template in templates:
+        try:
+            evaluate([template], policy, rules)
+            good.append(template)
+        except Exception as exc:  # noqa: BLE001 - reported as that template's input error
+            bad.append((template, exc))
+    return evaluate(good, policy, rules), bad

@@ -11,6 +11,7 @@ from typing import Any
 from governance import __version__
 from governance.engine import Result
 from governance.model import Severity
+from governance.reading import printable
 from governance.template import InputError
 
 JSON_SCHEMA_VERSION = "1"
@@ -53,8 +54,50 @@ def to_json(result: Result, errors: list[InputError]) -> dict[str, Any]:
 
 
 def write_json(result: Result, errors: list[InputError], out=None) -> None:
-    json.dump(to_json(result, errors), out or sys.stdout, indent=2)
-    (out or sys.stdout).write("\n")
+    """The document, indented by two spaces.
+
+    ``json.dump(..., indent=2)`` runs the standard library's pure-Python encoder, which took most
+    of the time of a large run (80 % with 52,500 findings). orjson, when installed, writes the
+    same document in a fraction of the time; without it (or for a value orjson refuses, such as
+    an integer beyond 64 bits) the C encoder writes one finding a line.
+    """
+    out = out or sys.stdout
+    doc = to_json(result, errors)
+    orjson = _orjson() if len(doc["findings"]) >= LARGE_OUTPUT else None
+    if orjson is not None:
+        try:
+            out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+            out.write("\n")
+            return
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    out.write("{\n")
+    last = len(doc) - 1
+    for i, (key, value) in enumerate(doc.items()):
+        out.write(f"  {json.dumps(key)}: ")
+        if key == "findings" and value:
+            out.write("[\n    ")
+            out.write(",\n    ".join(map(_compact, value)))
+            out.write("\n  ]")
+        else:
+            out.write(json.dumps(value, indent=2).replace("\n", "\n  "))
+        out.write(",\n" if i < last else "\n")
+    out.write("}\n")
+
+
+#: From how many findings orjson (when installed) is worth its import (about 10 ms).
+LARGE_OUTPUT = 2000
+
+
+def _orjson():  # noqa: ANN202 - the optional module, or None
+    try:
+        import orjson
+    except ImportError:  # optional: the C encoder below is the fallback
+        return None
+    return orjson
+
+
+_compact = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
 
 
 _MARK = {Severity.ERROR: "ERROR", Severity.WARNING: "WARN ", Severity.INFO: "INFO "}
@@ -66,18 +109,19 @@ def write_text(result: Result, errors: list[InputError], out=None) -> None:
     by_stack: dict[str, dict[str, list]] = {}
     for f in sorted(result.findings, key=lambda f: (-f.severity, f.rule_id)):
         by_stack.setdefault(f.stack, {}).setdefault(f.logical_id, []).append(f)
+    p = printable  # names and messages come from the templates: no raw control characters
     for stack, resources in sorted(by_stack.items()):
-        out.write(f"\n{stack}\n")
+        out.write(f"\n{p(stack)}\n")
         for logical_id, findings in sorted(resources.items()):
             first = findings[0]
             where = first.construct_path or logical_id
-            out.write(f"  {logical_id} ({first.resource_type})  {where}\n")
+            out.write(f"  {p(logical_id)} ({p(first.resource_type)})  {p(where)}\n")
             for f in findings:
                 status = "  [acknowledged: " + (f.reason or "") + "]" if f.acknowledged else ""
                 undecided = " (cannot decide)" if f.undecidable else ""
                 out.write(
-                    f"    {_MARK[f.severity]} {f.rule_id}{undecided} {f.message}"
-                    f"  at {f.property_path}{status}\n"
+                    f"    {_MARK[f.severity]} {f.rule_id}{undecided} {p(f.message)}"
+                    f"  at {p(f.property_path)}{p(status)}\n"
                 )
     s = summary(result)
     out.write(

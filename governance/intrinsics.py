@@ -99,7 +99,7 @@ def resolve(value: Any, template: Template | None = None, _depth: int = 0) -> An
         return Unresolved(f"{key} is not evaluated")
     try:
         return handler(arg, template, _depth + 1)
-    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, OverflowError):
         return Unresolved(f"malformed {key}")
 
 
@@ -260,10 +260,19 @@ def as_int(value: Any, template: Template | None = None) -> int | None | Unresol
     value = resolve(value, template)
     if isinstance(value, (Unresolved, bool)):
         return value if isinstance(value, Unresolved) else Unresolved("boolean where a number is")
+    if isinstance(value, int):
+        return value
     try:
         return int(float(value))
     except (TypeError, ValueError):
-        return Unresolved(f"{value!r} is not a number")
+        return Unresolved(f"{_short(value)} is not a number")
+    except OverflowError:
+        return Unresolved(f"{_short(value)} is not a finite number")
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) else f"an integer of {len(str(value))} digits"
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def as_str(value: Any, template: Template | None = None) -> str | None | Unresolved:

@@ -16,74 +16,138 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from governance.intrinsics import ref_target
+from governance.reading import (
+    CURRENT_LIMITS,
+    DEFAULT_LIMITS,
+    InputError,
+    Limits,
+    parse_text,
+    read_regular_file,
+)
+
+__all__ = ["InputError", "Limits", "Resource", "Template", "load_inputs", "load_template_file"]
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
 
-class InputError(Exception):
-    """Input that cannot be judged: missing path, unreadable or malformed file."""
+# --- parsing -----------------------------------------------------------------------------------
 
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{path}: {problem}")
+FOR_EACH = "Fn::ForEach::"
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 
 
-# --- YAML with CloudFormation short-form tags -------------------------------------------------
+def parse_template_text(
+    text: str, path: str | Path, limits: Limits = DEFAULT_LIMITS
+) -> dict[str, Any]:
+    """Parse JSON or YAML template text; raise :class:`InputError` on malformed input.
 
-
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that turns ``!Ref x`` into ``{"Ref": "x"}`` and friends."""
-
-
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if name == "Fn::GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor(
-    "!", lambda loader, suffix, node: _construct_tag(loader, suffix, node)
-)
-# YAML 1.1 reads "on"/"yes" as booleans and timestamps as dates; CloudFormation does not.
-_CfnLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:timestamp",)]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def parse_template_text(text: str, path: str | Path) -> dict[str, Any]:
-    """Parse JSON or YAML template text; raise :class:`InputError` on malformed input."""
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        try:
-            body = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
-    else:
-        try:
-            body = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise InputError(path, f"invalid YAML{where}: {problem}") from None
+    ``Fn::ForEach`` loops (``Transform: AWS::LanguageExtensions``) over a literal collection or a
+    parameter's default list are expanded into the resources CloudFormation would create; over
+    anything else the loop's fragment is judged once, as written.
+    """
+    body = parse_text(text, path, limits)
     if not isinstance(body, dict) or not isinstance(body.get("Resources"), dict):
         raise InputError(path, "not a CloudFormation template (no Resources mapping)")
+    if any(isinstance(k, str) and k.startswith(FOR_EACH) for k in body["Resources"]):
+        if not _has_language_extensions(body.get("Transform")):
+            raise InputError(
+                path, "Fn::ForEach needs Transform: AWS::LanguageExtensions in the template"
+            )
+        body["Resources"] = _expand_for_each(body["Resources"], body, path)
     for logical_id, res in body["Resources"].items():
-        if not isinstance(res, dict) or not isinstance(res.get("Type"), str):
-            raise InputError(path, f"resource {logical_id} has no Type")
+        problem = _resource_problem(logical_id, res)
+        if problem:
+            raise InputError(path, problem)
     return body
+
+
+def _has_language_extensions(transform: Any) -> bool:
+    names = transform if isinstance(transform, list) else [transform]
+    return LANGUAGE_EXTENSIONS in names
+
+
+def _resource_problem(logical_id: Any, res: Any) -> str | None:
+    if not isinstance(logical_id, str):
+        return f"logical id {logical_id!r} is not a string"
+    if not isinstance(res, dict):
+        return f"resource {logical_id} is not a mapping"
+    rtype = res.get("Type")
+    if rtype is None:
+        return f"resource {logical_id} has no Type"
+    if not isinstance(rtype, str):
+        if isinstance(rtype, dict) and len(rtype) == 1:
+            tag, value = next(iter(rtype.items()))
+            if isinstance(tag, str) and tag.lstrip("!").startswith("Rain::"):
+                return (
+                    f"resource {logical_id} has Type {tag} {str(value)[:80]}, a Rain module"
+                    " CloudFormation does not read (package the template first: rain pkg)"
+                )
+            if isinstance(tag, str) and tag.startswith("!"):
+                return (
+                    f"resource {logical_id} has Type {tag} {str(value)[:80]}, a tag CloudFormation"
+                    " does not read"
+                )
+        return f"resource {logical_id} has a Type that is not a string"
+    condition = res.get("Condition")
+    if condition is not None and not isinstance(condition, str):
+        return f"resource {logical_id} has a Condition that is not a string (a condition's name)"
+    return None
+
+
+def _expand_for_each(fragment: dict[Any, Any], body: dict[str, Any], path: str | Path) -> dict:
+    """``fragment`` with every ``Fn::ForEach::<name>`` entry replaced by its expansion."""
+    out: dict[Any, Any] = {}
+    for key, value in fragment.items():
+        if not (isinstance(key, str) and key.startswith(FOR_EACH)):
+            out[key] = value
+            continue
+        if not (
+            isinstance(value, list)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and isinstance(value[2], dict)
+        ):
+            raise InputError(path, f"{key} is not [identifier, collection, {{key: fragment}}]")
+        identifier, collection, template = value
+        items = _collection(collection, body)
+        if items is None:  # not known before deployment: judge the fragment once, as written
+            expanded = [template]
+        else:
+            expanded = [_substitute(template, identifier, item) for item in items]
+        for piece in expanded:
+            out.update(_expand_for_each(piece, body, path))
+    return out
+
+
+def _collection(value: Any, body: dict[str, Any]) -> list[str] | None:
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return [str(v) for v in value]
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("Ref"), str):
+        params = body.get("Parameters")
+        param = params.get(value["Ref"]) if isinstance(params, dict) else None
+        default = param.get("Default") if isinstance(param, dict) else None
+        if isinstance(default, str):
+            return [v.strip() for v in default.split(",")]
+        if isinstance(default, list) and all(isinstance(v, str) for v in default):
+            return list(default)
+    return None
+
+
+def _substitute(value: Any, identifier: str, item: str) -> Any:
+    if isinstance(value, str):
+        alnum = re.sub(r"[^A-Za-z0-9]", "", item)
+        return value.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", alnum)
+    if isinstance(value, list):
+        return [_substitute(v, identifier, item) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1 and value.get("Ref") == identifier:
+            return item
+        return {
+            _substitute(k, identifier, item): _substitute(v, identifier, item)
+            for k, v in value.items()
+        }
+    return value
 
 
 # --- the resource view -------------------------------------------------------------------------
@@ -221,7 +285,9 @@ def _references(value: Any, path: str) -> Iterator[tuple[str, str]]:
             return
         if len(value) == 1 and "Fn::Sub" in value:
             arg = value["Fn::Sub"]
-            text = arg if isinstance(arg, str) else (arg[0] if isinstance(arg, list) else "")
+            text = (
+                arg if isinstance(arg, str) else (arg[0] if isinstance(arg, list) and arg else "")
+            )
             if isinstance(text, str):
                 for name in _SUB_REFERENCE.findall(text):
                     yield name, path
@@ -238,17 +304,17 @@ def _references(value: Any, path: str) -> Iterator[tuple[str, str]]:
 # --- loading -------------------------------------------------------------------------------------
 
 
-def load_template_file(path: Path, name: str | None = None) -> Template:
-    """Read one template file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot read file ({exc.strerror or exc})") from None
+def load_template_file(
+    path: Path, name: str | None = None, limits: Limits | None = None
+) -> Template:
+    """Read one template file (a regular file within ``limits``)."""
+    limits = limits or CURRENT_LIMITS.get()
+    raw = read_regular_file(path, limits)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(path, "not a text file (not UTF-8)") from None
-    body = parse_template_text(text, path)
+    body = parse_template_text(text, path, limits)
     stem = path.name
     for suffix in (".template.json", ".json", ".yaml", ".yml", ".template"):
         if stem.endswith(suffix):
@@ -315,36 +381,69 @@ def read_acknowledgements(directory: Path) -> dict[str, dict[tuple[str, str], di
     return out
 
 
-def load_inputs(paths: list[str | Path]) -> tuple[list[Template], list[InputError]]:
-    """Load every input; bad ones are returned as errors so the others are still judged."""
+def load_inputs(
+    paths: list[str | Path], limits: Limits | None = None
+) -> tuple[list[Template], list[InputError]]:
+    """Load every input; bad ones are returned as errors so the others are still judged.
+
+    The boundary is one input (one file, or one cloud assembly): whatever goes wrong while
+    reading it, or while building the indexes rules use, becomes one :class:`InputError` for it.
+    """
     templates: list[Template] = []
     errors: list[InputError] = []
-    for raw in paths:
-        path = Path(raw)
+    token = CURRENT_LIMITS.set(limits or CURRENT_LIMITS.get())
+    try:
+        for raw in paths:
+            path = Path(raw)
+            try:
+                if not path.exists():
+                    raise InputError(path, "no such file or directory")
+                if is_cloud_assembly(path):
+                    templates.extend(prepared(t) for t in load_cloud_assembly(path))
+                elif path.is_dir():
+                    found = _load_folder(path, templates, errors)
+                    if not found and not errors:
+                        raise InputError(path, "folder holds no CloudFormation template")
+                else:
+                    templates.append(prepared(load_template_file(path)))
+            except InputError as exc:
+                errors.append(exc)
+            except Exception as exc:  # the boundary: one line for this input, the run goes on
+                errors.append(unexpected(path, exc))
+    finally:
+        CURRENT_LIMITS.reset(token)
+    return templates, errors
+
+
+def _load_folder(path: Path, templates: list[Template], errors: list[InputError]) -> int:
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(TEMPLATE_SUFFIXES))
+    found = 0
+    for file in files:
+        if file.name in ("manifest.json", "tree.json", "validation-report.json"):
+            continue
+        if file.name.endswith((".assets.json", ".metadata.json")):
+            continue
         try:
-            if not path.exists():
-                raise InputError(path, "no such file or directory")
-            if is_cloud_assembly(path):
-                templates.extend(load_cloud_assembly(path))
-            elif path.is_dir():
-                files = sorted(
-                    p for p in path.rglob("*") if p.is_file() and p.name.endswith(TEMPLATE_SUFFIXES)
-                )
-                found = 0
-                for file in files:
-                    if file.name in ("manifest.json", "tree.json", "validation-report.json"):
-                        continue
-                    if file.name.endswith((".assets.json", ".metadata.json")):
-                        continue
-                    try:
-                        templates.append(load_template_file(file))
-                        found += 1
-                    except InputError as exc:
-                        errors.append(exc)
-                if not found and not errors:
-                    raise InputError(path, "folder holds no CloudFormation template")
-            else:
-                templates.append(load_template_file(path))
+            templates.append(prepared(load_template_file(file)))
+            found += 1
         except InputError as exc:
             errors.append(exc)
-    return templates, errors
+        except Exception as exc:  # the boundary: one line for this file, the run goes on
+            errors.append(unexpected(file, exc))
+    return found
+
+
+def prepared(template: Template) -> Template:
+    """``template`` with the views and indexes rules use built now, inside the input boundary."""
+    try:
+        template.by_type  # noqa: B018 - builds resources and the type index
+        template._referrers  # noqa: B018 - the reference index
+    except RecursionError:
+        raise InputError(template.path, "nested too deeply to judge (--max-depth)") from None
+    return template
+
+
+def unexpected(path: str | Path, exc: BaseException) -> InputError:
+    """An error nobody foresaw while reading ``path``, as one line naming it."""
+    text = " ".join(str(exc).split())[:200] or "(no message)"
+    return InputError(path, f"cannot be read ({type(exc).__name__}: {text})")

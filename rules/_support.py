@@ -7,6 +7,10 @@
   the same run, following ``Fn::ImportValue`` to the exporting stack's output.
 - :func:`statements` reads IAM policy documents; :func:`wildcard_principal` and friends read
   their parts.
+- :func:`customer_managed_key` judges a KMS key reference (ENC-001..007): absent, empty, or an
+  alias of an AWS-managed key (``alias/aws/...``, bare or inside an alias ARN) is not ours.
+- :func:`mapping` and :func:`entries` read a property that should be a mapping or a list of
+  mappings, so a value of the wrong type is treated as absent instead of raising.
 - :func:`has_marker` and :func:`is_audit_log_group` classify audit logs by the policy's
   ``audit_log_markers``. A rule that caps *application* log retention should use the same
   classifier, so that no log group is asked to be both short- and long-lived.
@@ -37,6 +41,57 @@ from governance.template import Resource, Template
 T = TypeVar("T")
 
 _MEMO_ATTR = "_pci_rule_memo"
+
+#: An alias of an AWS-managed key, bare (``alias/aws/sqs``) or in an alias ARN
+#: (``arn:aws:kms:eu-west-1:111122223333:alias/aws/sqs``). AWS reserves the ``alias/aws/`` prefix.
+_AWS_MANAGED_ALIAS = re.compile(r"(?:^|:)alias/aws/")
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a mapping, else an empty one (a wrong type reads as absent)."""
+    return value if isinstance(value, dict) else {}
+
+
+def entries(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    """``(index, item)`` for each mapping in ``value`` when it is a list; nothing otherwise."""
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def customer_managed_key(value: Any, resource: Resource, where: str, what: str) -> Iterator[Issue]:
+    """Judge a KMS key reference: customer-managed unless absent, empty, or AWS-managed.
+
+    A reference to a key resource or a parameter without a default cannot be an AWS-managed
+    alias unless its literal text says so (an ``Fn::Join`` or ``Fn::Sub`` ending in
+    ``alias/aws/...``); a value of the wrong type (a number, a list) is undecidable.
+    """
+    if value is None:
+        yield violation(f"{what} is not encrypted with a customer-managed KMS key", where)
+        return
+    if is_intrinsic(value):
+        text = as_str(value, resource.template)
+        if isinstance(text, Unresolved):
+            literal = literal_text(value)
+            if "alias/aws/" in literal:
+                yield violation(
+                    f"{what} uses an alias of an AWS-managed key (alias/aws/...),"
+                    " not a customer-managed key",
+                    where,
+                )
+            return  # a reference to a key resource or parameter: customer-managed
+        value = text
+    if isinstance(value, bool) or not isinstance(value, str):
+        yield undecidable(f"{what} key id is a {type(value).__name__}, not a key reference", where)
+        return
+    key = value.strip()
+    if not key:
+        yield violation(
+            f"{what} has an empty key id: it is not encrypted with a customer-managed KMS key",
+            where,
+        )
+    elif _AWS_MANAGED_ALIAS.search(key):
+        yield violation(f"{what} uses the AWS-managed key {key}, not a customer-managed key", where)
 
 
 def require_true(resource: Resource, prop: str, message: str) -> Iterator[Issue]:

@@ -26,7 +26,7 @@ from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
 from rules._cost_support import belongs_to_deploy_time_handler, run_templates
-from rules._support import is_audit_log_group
+from rules._support import entries, is_audit_log_group, mapping
 
 TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 ON_DEMAND = "PAY_PER_REQUEST"
@@ -96,6 +96,10 @@ def _scalable_targets(resource: Resource) -> Iterator[tuple[Resource, bool | Non
             if isinstance(namespace, str) and namespace != "dynamodb":
                 continue
             raw = target.prop("ResourceId")
+            if (
+                raw is None
+            ):  # a target without ResourceId scales nothing (CloudFormation refuses it)
+                continue
             match = _INDEX_SUFFIX.search(literal_text(raw))
             index = match.group(1) if match else None
             local_refs = [r for r in _ref_targets(raw) if r in template.resources]
@@ -137,9 +141,7 @@ def _table_dimensions(resource: Resource) -> Iterator[tuple[str | Unresolved | N
     """(index name or None, capacity kind, property path) for every provisioned dimension."""
     for kind in ("Read", "Write"):
         yield None, kind, f"Properties/ProvisionedThroughput/{kind}CapacityUnits"
-    for i, gsi in enumerate(resource.prop("GlobalSecondaryIndexes", default=[]) or []):
-        if not isinstance(gsi, dict):
-            continue
+    for i, gsi in entries(resource.prop("GlobalSecondaryIndexes")):
         index = as_str(gsi.get("IndexName"), resource.template)
         for kind in ("Read", "Write"):
             yield index, kind, f"Properties/GlobalSecondaryIndexes/{i}/ProvisionedThroughput"
@@ -147,23 +149,21 @@ def _table_dimensions(resource: Resource) -> Iterator[tuple[str | Unresolved | N
 
 def _global_table_fixed(resource: Resource) -> Iterator[Issue]:
     """Provisioned global tables declare auto-scaling inline; fixed capacity is reported."""
-    write = resource.prop("WriteProvisionedThroughputSettings") or {}
+    write = mapping(resource.prop("WriteProvisionedThroughputSettings"))
     if not (isinstance(write, dict) and write.get("WriteCapacityAutoScalingSettings")):
         yield violation(
             "write capacity has no auto-scaling settings",
             "Properties/WriteProvisionedThroughputSettings",
         )
-    for i, gsi in enumerate(resource.prop("GlobalSecondaryIndexes", default=[]) or []):
-        settings = gsi.get("WriteProvisionedThroughputSettings") if isinstance(gsi, dict) else None
+    for i, gsi in entries(resource.prop("GlobalSecondaryIndexes")):
+        settings = gsi.get("WriteProvisionedThroughputSettings")
         if not (isinstance(settings, dict) and settings.get("WriteCapacityAutoScalingSettings")):
             yield violation(
                 "index write capacity has no auto-scaling settings",
                 f"Properties/GlobalSecondaryIndexes/{i}/WriteProvisionedThroughputSettings",
             )
-    for i, replica in enumerate(resource.prop("Replicas", default=[]) or []):
-        read = (
-            replica.get("ReadProvisionedThroughputSettings") if isinstance(replica, dict) else None
-        )
+    for i, replica in entries(resource.prop("Replicas")):
+        read = replica.get("ReadProvisionedThroughputSettings")
         fixed = isinstance(read, dict) and read.get("ReadCapacityUnits") is not None
         if fixed and not read.get("ReadCapacityAutoScalingSettings"):
             yield violation(

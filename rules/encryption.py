@@ -13,29 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from governance.intrinsics import Unresolved, as_bool, as_str, is_intrinsic
+from governance.intrinsics import Unresolved, as_bool, as_str
 from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
 from rules._ec2_support import launch_template_data, launch_template_of
-from rules._support import require_true
-
-
-def _cmk(value: Any, resource: Resource, where: str, what: str) -> Iterator[Issue]:
-    """A key reference is customer-managed unless it is absent or an ``alias/aws/...`` alias."""
-    if value is None:
-        yield violation(f"{what} is not encrypted with a customer-managed KMS key", where)
-        return
-    if is_intrinsic(value):
-        text = as_str(value, resource.template)
-        if isinstance(text, Unresolved):
-            return  # a reference to a key resource or parameter: customer-managed
-        value = text
-    if isinstance(value, str) and value.startswith("alias/aws/"):
-        yield violation(
-            f"{what} uses the AWS-managed key {value}, not a customer-managed key", where
-        )
+from rules._support import customer_managed_key as _cmk
+from rules._support import entries, mapping, require_true
 
 
 @rule(
@@ -67,9 +52,7 @@ def bucket_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     if not isinstance(rules, list) or not rules:
         yield violation("bucket has no default encryption with a customer-managed key", where)
         return
-    default = (
-        rules[0].get("ServerSideEncryptionByDefault", {}) if isinstance(rules[0], dict) else {}
-    )
+    default = mapping(mapping(rules[0]).get("ServerSideEncryptionByDefault"))
     algorithm = as_str(default.get("SSEAlgorithm"), resource.template)
     where = f"{where}/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault"
     if isinstance(algorithm, Unresolved):
@@ -106,7 +89,7 @@ def table_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     Example:
         dynamodb.Table(self, "Tx", encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key, ...)
     """
-    sse = resource.prop("SSESpecification") or {}
+    sse = mapping(resource.prop("SSESpecification"))
     where = "Properties/SSESpecification"
     if resource.type == "AWS::DynamoDB::Table":
         enabled = as_bool(sse.get("SSEEnabled"), resource.template)
@@ -123,12 +106,8 @@ def table_without_cmk(resource: Resource, policy: Policy) -> Iterator[Issue]:
     if as_str(sse.get("SSEType"), resource.template) != "KMS":
         yield violation("global table does not use SSEType KMS", f"{where}/SSEType")
         return
-    for i, replica in enumerate(resource.prop("Replicas", default=[]) or []):
-        key = (
-            (replica.get("SSESpecification") or {}).get("KMSMasterKeyId")
-            if isinstance(replica, dict)
-            else None
-        )
+    for i, replica in entries(resource.prop("Replicas")):
+        key = mapping(replica.get("SSESpecification")).get("KMSMasterKeyId")
         yield from _cmk(
             key, resource, f"Properties/Replicas/{i}/SSESpecification/KMSMasterKeyId", "replica"
         )
@@ -352,13 +331,13 @@ EBS_MAPPINGS = {
 
 def _mapping_issues(mappings: Any, where: str, resource: Resource) -> Iterator[Issue]:
     """Each block-device mapping with an EBS volume sets `Ebs/Encrypted` to true."""
-    for i, mapping in enumerate(mappings if isinstance(mappings, list) else []):
-        ebs = mapping.get("Ebs") if isinstance(mapping, dict) else None
+    for i, block in enumerate(mappings if isinstance(mappings, list) else []):
+        ebs = block.get("Ebs") if isinstance(block, dict) else None
         if not isinstance(ebs, dict):
             continue  # instance-store (VirtualName) or NoDevice
         path = f"{where}/{i}/Ebs/Encrypted"
         encrypted = as_bool(ebs.get("Encrypted"), resource.template)
-        device = as_str(mapping.get("DeviceName"), resource.template)
+        device = as_str(block.get("DeviceName"), resource.template)
         name = device if isinstance(device, str) else f"mapping {i}"
         if isinstance(encrypted, Unresolved):
             yield undecidable(f"Encrypted of {name} cannot be read: {encrypted.reason}", path)

@@ -11,7 +11,7 @@ from governance.model import Category, Issue, Severity, undecidable, violation
 from governance.policy import Policy
 from governance.registry import rule
 from governance.template import Resource
-from rules._support import referrers_anywhere
+from rules._support import entries, referrers_anywhere
 
 RETAINING = ("Retain", "RetainExceptOnCreate")
 
@@ -168,21 +168,17 @@ def deletion_protection_enabled(resource: Resource, policy: Policy) -> Iterator[
 def _protection_issues(resource: Resource) -> Iterator[Issue]:
     t = resource.template
     if resource.type == "AWS::DynamoDB::GlobalTable":
-        for i, replica in enumerate(resource.prop("Replicas", default=[]) or []):
-            if isinstance(replica, dict):
-                yield from _flag(
-                    replica.get("DeletionProtectionEnabled"),
-                    True,
-                    f"Properties/Replicas/{i}/DeletionProtectionEnabled",
-                    resource,
-                )
+        for i, replica in entries(resource.prop("Replicas")):
+            yield from _flag(
+                replica.get("DeletionProtectionEnabled"),
+                True,
+                f"Properties/Replicas/{i}/DeletionProtectionEnabled",
+                resource,
+            )
         return
     if resource.type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
-        for i, attr in enumerate(resource.prop("LoadBalancerAttributes", default=[]) or []):
-            if (
-                isinstance(attr, dict)
-                and resolve(attr.get("Key"), t) == "deletion_protection.enabled"
-            ):
+        for i, attr in entries(resource.prop("LoadBalancerAttributes")):
+            if resolve(attr.get("Key"), t) == "deletion_protection.enabled":
                 yield from _flag(
                     attr.get("Value"),
                     "true",

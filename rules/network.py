@@ -9,6 +9,7 @@ subnet words from ``thresholds.data_subnet_markers``.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,26 @@ from governance.template import Resource, Template
 from rules._support import as_list, has_marker, pick_branch
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
+
+
+def is_anywhere(cidr: str) -> bool:
+    """True when ``cidr`` is a /0 network, however it is spelt: ``0.0.0.0/0``, ``::/0``,
+    ``0:0:0:0:0:0:0:0/0``, ``::0/0``, ``0000::/0``, ``000.000.000.000/0``, ``10.0.0.0/0``,
+    ``::/00`` - compared as parsed networks, not as text."""
+    address, slash, prefix = cidr.strip().partition("/")
+    prefix = prefix.strip()
+    if not slash or not (prefix.isascii() and prefix.isdigit()):
+        return False
+    octets = address.strip().split(".")
+    if len(octets) == 4 and all(o.isascii() and o.isdigit() and len(o) <= 3 for o in octets):
+        address = ".".join(str(int(o)) for o in octets)  # leading zeros, as AWS writes them
+    try:
+        network = ipaddress.ip_network(f"{address.strip()}/{int(prefix)}", strict=False)
+    except ValueError:
+        return False
+    return network.prefixlen == 0
+
+
 _PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "-1": "all", "all": "all"}
 
 
@@ -45,7 +66,7 @@ def _exposure(
         text = as_str(cidr, template)
         if isinstance(text, Unresolved):
             return Unresolved(f"source CIDR cannot be read: {text.reason}")
-        open_to_all = open_to_all or text in ANYWHERE
+        open_to_all = open_to_all or (text is not None and is_anywhere(text))
     if not open_to_all:
         return None
     return opened

@@ -7,12 +7,22 @@ exception's reason. Findings of cdk-nag and checkov are test cases of their own.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from governance.model import Finding, Rule
 from governance.template import Template
 from reports.compliance.model import ComplianceReport
+
+#: What XML 1.0 cannot carry, even escaped: C0 controls but tab, LF and CR; lone surrogates;
+#: U+FFFE and U+FFFF. Each is written as a visible escape (``\x01``) instead.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _cases(
@@ -70,6 +80,7 @@ def to_junit(report: ComplianceReport) -> str:
         suites.set(key, str(value))
     suites.set("errors", "0")
     ET.indent(suites)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
-    )
+    # the characters sit only in text and attribute values, never in markup: replacing them in
+    # the serialised document is replacing them in every value
+    body = _NOT_XML.sub(_visible, ET.tostring(suites, encoding="unicode"))
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

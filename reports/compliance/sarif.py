@@ -93,7 +93,7 @@ def _rule_descriptor(rule_id: str, finding: Finding, report: ComplianceReport) -
 
 def _fingerprint(f: Finding) -> str:
     key = "|".join((f.source, f.rule_id, f.stack, f.logical_id, f.property_path))
-    return hashlib.sha256(key.encode()).hexdigest()
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def to_sarif(report: ComplianceReport, base: Path | None = None) -> dict[str, Any]:
@@ -179,4 +179,21 @@ def to_sarif(report: ComplianceReport, base: Path | None = None) -> dict[str, An
 
 
 def render_sarif(report: ComplianceReport, base: Path | None = None) -> str:
-    return json.dumps(to_sarif(report, base), indent=2) + "\n"
+    """The SARIF log as JSON text. JSON escapes every control character; what it would write as
+    an unpaired ``\\ud800`` (strict readers refuse those) is written as a visible escape."""
+    return json.dumps(_clean(to_sarif(report, base)), indent=2) + "\n"
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        if _LONE_SURROGATE.search(value):
+            return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+        return value
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
