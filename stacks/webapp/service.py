@@ -549,7 +549,7 @@ class ServiceStack(BaseStack):
         fn.allow(VPC_ACTIONS, ["*"], sid="ManageNetworkInterfaces")
         fn.allow(CONSUME_ACTIONS, [self.queue.queue_arn], sid="ConsumeQueue")
         fn.allow(
-            ["dynamodb:PutItem", "dynamodb:GetItem"],
+            ["dynamodb:PutItem"],
             [self.verdicts.table_arn],
             sid="RecordVerdicts",
         )
