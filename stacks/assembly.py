@@ -61,6 +61,7 @@ from stacks.webapp.edge import EdgeStack as WebAppEdgeStack
 from stacks.webapp.observability import ObservabilityStack as WebAppObservabilityStack
 from stacks.webapp.observability import Watched as WebAppWatched
 from stacks.webapp.service import ServiceStack as WebAppServiceStack
+from stacks.webapp.settings import WebAclRules
 
 #: Application log groups (functions, API execution logs, containers, databases) - never audit logs.
 APP_LOG_PREFIXES = ("/aws/lambda/", "API-Gateway-Execution-Logs_", "/ecs/", "/aws/rds/")
@@ -236,6 +237,7 @@ def build_webapp(
         database_security_group=data.security_group,
         sessions=data.sessions,
         session_indexes=data.session_indexes,
+        web_acl_rules=WebAclRules.of(settings.waf, config.payments.api.waf_managed_rule_groups),
         **common,
     )
     edge = WebAppEdgeStack(

@@ -57,7 +57,7 @@ from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.platform_api import hardened_web_acl
 from stacks.constructs.queue import QueueWithDeadLetter
 from stacks.webapp.data import ON_DEMAND_REASON, POSTGRES_PORT, allow_postgres
-from stacks.webapp.settings import WebAppSettings
+from stacks.webapp.settings import WebAclRules, WebAppSettings
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 CONSUME_ACTIONS = (
@@ -106,6 +106,7 @@ class ServiceStack(BaseStack):
         cluster: rds.DatabaseCluster,
         database_security_group: ec2.ISecurityGroup,
         sessions: dynamodb.ITable,
+        web_acl_rules: WebAclRules,
         session_indexes: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
@@ -501,7 +502,7 @@ class ServiceStack(BaseStack):
             name=self.name("webapp"),
             waf_scope="REGIONAL",
             description="Rate limit and AWS managed rules in front of the web application ALB",
-            settings=settings.waf,  # type: ignore[arg-type]  # the four WAF keys of ApiSettings
+            settings=web_acl_rules,  # type: ignore[arg-type]  # the four keys it reads
             key=key,
         )
         wafv2.CfnWebACLAssociation(

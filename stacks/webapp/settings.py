@@ -11,13 +11,14 @@ keys, never code. Nothing here imports the CDK.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
 import annotated_types
 
 from stacks.constructs.settings import FunctionSettings, QueueSettings
 from stacks.platform.settings import CertificateArn, DomainName
-from stacks.validation import Invalid, Percent, Retention, matching, settings, whole
+from stacks.validation import ConfigError, Invalid, Percent, Retention, matching, settings, whole
 
 #: A container image reference from a public registry (no image is built here).
 Image = matching(r"[a-z0-9.-]+(/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})", "an image reference such as public.ecr.aws/nginx/nginx-unprivileged:stable-alpine")  # fmt: skip
@@ -152,21 +153,45 @@ class LoadBalancerSettings:
 
 @settings
 class WafSettings:
-    """The regional web ACL of the ALB (rate limit, AWS managed rule groups)."""
+    """The regional web ACL of the ALB: its rate limit and logs. The AWS managed rule groups are
+    the environment's one list, ``payments.api.waf_managed_rule_groups`` (written once)."""
 
     #: requests per client IP per window before the WAF blocks
     waf_rate_limit: whole(10, 2_000_000_000)
     #: the rate rule's window
     waf_rate_window_s: Literal[60, 120, 300, 600]
-    #: AWS managed rule groups, in order
-    waf_managed_rule_groups: tuple[str, ...]
     #: retention of the WAF logs (an audit log: 365+)
     access_log_retention_days: Retention
 
-    def __post_init__(self) -> None:
-        for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"):
-            if group not in self.waf_managed_rule_groups:
-                raise Invalid(f"must include {group}", key="waf_managed_rule_groups")
+
+#: The managed rule groups the web application's web ACL must include.
+REQUIRED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WebAclRules:
+    """What :func:`stacks.constructs.platform_api.hardened_web_acl` reads: the web application's
+    rate limit and log retention with the environment's managed rule groups."""
+
+    waf_rate_limit: int
+    waf_rate_window_s: int
+    waf_managed_rule_groups: tuple[str, ...]
+    access_log_retention_days: int | None
+
+    @classmethod
+    def of(cls, waf: WafSettings, managed_rule_groups: tuple[str, ...]) -> WebAclRules:
+        missing = [g for g in REQUIRED_RULE_GROUPS if g not in managed_rule_groups]
+        if missing:
+            raise ConfigError(
+                "payments.api.waf_managed_rule_groups must include "
+                f"{', '.join(missing)}: the web application's web ACL uses that list"
+            )
+        return cls(
+            waf_rate_limit=waf.waf_rate_limit,
+            waf_rate_window_s=waf.waf_rate_window_s,
+            waf_managed_rule_groups=managed_rule_groups,
+            access_log_retention_days=waf.access_log_retention_days,
+        )
 
 
 @settings
