@@ -6,12 +6,15 @@ once per session from the real ``cdk.json``); the helpers read the four ``WebApp
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "platform"))
 
+from aws_cdk.assertions import Template  # noqa: E402
 from platform_support import ENVIRONMENTS, PROFILES, ROOT, Platform, cdk_context, platform  # noqa: E402
 
 from stacks.webapp.settings import WebAppSettings  # noqa: E402
@@ -32,8 +35,13 @@ __all__ = [
 STACKS = ("webapp_data", "webapp_service", "webapp_edge", "webapp_observability")
 
 
+@cache
 def webapp(env: str, profile: str = "optimised") -> Platform:
-    return platform(env, profile)
+    """The assembler's build of ``env`` (shared with the platform's tests), with the web
+    application's four templates as ``templates``."""
+    built = platform(env, profile)
+    templates = {name: Template.from_stack(built.stacks[name]) for name in STACKS}
+    return dataclasses.replace(built, templates=templates)
 
 
 def settings(built: Platform) -> WebAppSettings:
