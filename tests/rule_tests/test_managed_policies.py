@@ -79,3 +79,43 @@ def test_iam_006_asks_nothing_when_no_system_is_switched_on():
 def test_iam_006_unreadable_tags_are_undecidable():
     res = {"WebRole": role(inline=True, tags={"Ref": "TagsParameter"})}
     assert undecided("PCI-IAM-006", res, ASKED) == {"WebRole"}
+
+
+def test_iam_006_finds_what_a_cdk_grant_writes() -> None:
+    """A CDK ``grant_*`` on a role of a switched-on system writes the inline policy the rule finds;
+    the same permission as a statement of a ManagedPolicy passes."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_sqs as sqs
+
+    from governance.template import Template
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "Web")
+    cdk.Tags.of(stack).add("System", "webapp")
+    queue = sqs.Queue(stack, "Queue")
+    granted = iam.Role(stack, "Granted", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    queue.grant_send_messages(granted)
+    policy = iam.ManagedPolicy(
+        stack,
+        "Managed",
+        statements=[iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])],
+    )
+    iam.Role(
+        stack,
+        "Managed_",
+        assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+        managed_policies=[policy],
+    )
+    body = app.synth().get_stack_by_name("Web").template
+    inline = {k for k, r in body["Resources"].items() if r["Type"] == "AWS::IAM::Policy"}
+    assert len(inline) == 1
+    from governance.engine import evaluate
+    from governance.registry import get_rule
+
+    found = evaluate(
+        [Template(name="Web", path="Web.template.json", body=body)],
+        ASKED,
+        [get_rule("PCI-IAM-006")],
+    ).findings
+    assert {f.logical_id for f in found} == inline
