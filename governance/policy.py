@@ -213,6 +213,11 @@ class Thresholds:
     secret_rotation_max_days: int = 90
     password_min_length: int = 12
     backup_retention_min_days: int = 7
+    #: Systems (values of the ``system_tag_key`` tag) whose roles take customer-managed
+    #: policies only, never inline ones (PCI-IAM-006); empty: no system is asked.
+    managed_policies_only_systems: tuple[str, ...] = ()
+    #: The tag naming the system a resource belongs to.
+    system_tag_key: str = "System"
     #: Words that mark a subnet as a data (non-public) tier.
     data_subnet_markers: tuple[str, ...] = ("isolated", "private", "data", "db", "database")
 

@@ -22,13 +22,23 @@ Order (each stack depends only on earlier ones):
 10. ``PaymentsCostVisibility`` - anomaly monitors and subscription, the CostCenter budget;
 11. ``PaymentsParameters`` - SSM parameters describing the deployment.
 
-Stacks 3-11 are the hardened platform (seed 000, :mod:`stacks.platform`). A new system
-(``stacks/webapp/``, ``stacks/global_data/``) adds its stacks here, after the ones it uses.
+Stacks 3-11 are the hardened platform (seed 000, :mod:`stacks.platform`). Then the web
+application (seed 003, :mod:`stacks.webapp`, tagged ``System=webapp``), handed the platform's VPC
+and the environment key:
+
+12. ``WebAppData`` - isolated subnets, Aurora PostgreSQL (writer + reader), the sessions table;
+13. ``WebAppService`` - the Fargate service, its ALB and WAF, the queue and validation function;
+14. ``WebAppEdge`` - the static assets bucket and the CloudFront distribution;
+15. ``WebAppObservability`` - the critical-alerts topic, the dashboard and the alarms.
+
+A new system (``stacks/global_data/``) adds its stacks here, after the ones it uses.
 """
 
 from __future__ import annotations
 
-from aws_cdk import App, Stack, Token
+from aws_cdk import App, Stack, Tags, Token
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 
 import governance
@@ -46,9 +56,15 @@ from stacks.platform.parameters import ParametersStack, profile_parameters
 from stacks.platform.security import SecurityStack
 from stacks.platform.settings import TOPICS
 from stacks.platform.storage import StorageStack
+from stacks.webapp.data import DataStack as WebAppDataStack
+from stacks.webapp.edge import EdgeStack as WebAppEdgeStack
+from stacks.webapp.observability import ObservabilityStack as WebAppObservabilityStack
+from stacks.webapp.observability import Watched as WebAppWatched
+from stacks.webapp.service import ServiceStack as WebAppServiceStack
+from stacks.webapp.settings import WebAclRules
 
-#: Application log groups (functions, API execution logs) - never audit logs.
-APP_LOG_PREFIXES = ("/aws/lambda/", "API-Gateway-Execution-Logs_")
+#: Application log groups (functions, API execution logs, containers, databases) - never audit logs.
+APP_LOG_PREFIXES = ("/aws/lambda/", "API-Gateway-Execution-Logs_", "/ecs/", "/aws/rds/")
 
 
 def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Stack]:
@@ -172,6 +188,7 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
         values["edge/distribution-domain-name"] = edge.distribution.domain_name
         values["edge/distribution-id"] = edge.distribution.distribution_id
     parameters = ParametersStack(app, "PaymentsParameters", values=values, **common)
+    webapp = build_webapp(app, config, vpc=network.vpc, zones=network.availability_zones, key=key)
     acknowledge_never_expiring_logs(app)
     return {
         "security": security,
@@ -185,7 +202,85 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
         "observability": observability,
         "cost_visibility": cost,
         "parameters": parameters,
+        **webapp,
     }
+
+
+#: The stack tag the cost report groups systems by.
+SYSTEM_TAG = "System"
+
+
+def build_webapp(
+    app: App, config: Configuration, *, vpc: ec2.IVpc, zones: list[str], key: kms.IKey
+) -> dict[str, Stack]:
+    """The web application's four stacks (seed 003), handed the platform's VPC and key."""
+    settings = config.webapp
+    common = {"deployment": config.deployment}
+    data = WebAppDataStack(
+        app,
+        "WebAppData",
+        database=settings.database,
+        sessions=settings.sessions,
+        vpc=vpc,
+        vpc_cidr=config.platform.network.cidr,
+        zones=zones,
+        key=key,
+        **common,
+    )
+    service = WebAppServiceStack(
+        app,
+        "WebAppService",
+        settings=settings,
+        vpc=vpc,
+        key=key,
+        cluster=data.cluster,
+        database_security_group=data.security_group,
+        sessions=data.sessions,
+        session_indexes=data.session_indexes,
+        web_acl_rules=WebAclRules.of(settings.waf, config.payments.api.waf_managed_rule_groups),
+        **common,
+    )
+    edge = WebAppEdgeStack(
+        app,
+        "WebAppEdge",
+        edge=settings.edge,
+        lifecycle=settings.lifecycle,
+        load_balancer=settings.load_balancer,
+        origin_secret_name=service.origin_secret_name,
+        log_bucket=service.log_bucket,
+        **common,
+    )
+    edge.add_stack_dependency(service, "the origin secret is read by name at deployment")
+    observability = WebAppObservabilityStack(
+        app,
+        "WebAppObservability",
+        settings=settings.alarms,
+        addresses=config.addresses(settings.alarms.subscriptions),
+        key=key,
+        watched=WebAppWatched(
+            cluster=service.cluster,
+            service=service.service,
+            load_balancer=service.load_balancer,
+            target_group=service.target_group,
+            database=data.cluster,
+            reader_identifier=data.reader_identifier,
+            function=service.validator.function,
+            sessions=data.sessions,
+            queue=service.queue,
+            dead_letter_queue=service.dead_letter_queue,
+        ),
+        **common,
+    )
+    stacks: dict[str, Stack] = {
+        "webapp_data": data,
+        "webapp_service": service,
+        "webapp_edge": edge,
+        "webapp_observability": observability,
+    }
+    for stack in stacks.values():
+        Tags.of(stack).add(SYSTEM_TAG, "webapp")
+        Tags.of(stack).add("Team", settings.team)
+    return stacks
 
 
 def acknowledge_never_expiring_logs(app: App) -> None:

@@ -45,6 +45,7 @@ from stacks.validation import (
     read,
     settings,
 )
+from stacks.webapp.settings import WebAppSettings
 
 if TYPE_CHECKING:
     from governance.policy import Policy
@@ -75,6 +76,8 @@ class EnvironmentSettings:
     payments: PaymentsSettings
     #: the hardened platform (seed 000)
     platform: PlatformSettings
+    #: the highly available web application (seed 003)
+    webapp: WebAppSettings
 
     def __post_init__(self) -> None:
         edge = self.platform.edge
@@ -96,6 +99,14 @@ class EnvironmentSettings:
                         key=f"platform.alerts.subscriptions.{topic}",
                         show_value=False,
                     )
+        for name in self.webapp.alarms.subscriptions:
+            if name not in self.contacts:
+                known = ", ".join(sorted(self.contacts)) or "none"
+                raise Invalid(
+                    f"names {name!r}, which is not one of the contacts ({known})",
+                    key="webapp.alarms.subscriptions",
+                    show_value=False,
+                )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -126,6 +137,7 @@ class Configuration:
     contacts: Mapping[str, str]
     payments: PaymentsSettings
     platform: PlatformSettings
+    webapp: WebAppSettings
 
     @property
     def name(self) -> str:
@@ -227,6 +239,7 @@ def load_configuration(context: Mapping[str, Any]) -> Configuration:
         contacts=MappingProxyType(dict(chosen.contacts)),
         payments=chosen.payments,
         platform=chosen.platform,
+        webapp=chosen.webapp,
     )
 
 

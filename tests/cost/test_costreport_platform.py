@@ -16,13 +16,15 @@ from reports.cost.bridge import build_bridge
 from reports.cost.catalogue import load_catalogue
 from reports.cost.estimate import Assembly, estimate
 from reports.cost.free import is_free
-from reports.cost.model import Comparison, Status
+from reports.cost.model import Comparison, Estimate, Status
 from reports.cost.report import organisation_fees
 from reports.cost.resources import all_pricers, declared_usage
 from reports.cost.usage import PLATFORM_USAGE_PATH, load_usage
 
 ENVIRONMENTS = ("dev", "staging", "production")
 SEED_TARGET_PERCENT = 40.0
+#: Stacks of systems the seed-000 target does not cover (seed 003's web application).
+OTHER_SYSTEMS = ("WebApp",)
 
 pytestmark = pytest.mark.synth
 
@@ -64,8 +66,12 @@ def test_like_for_like_saving_is_what_the_model_computes(comparison: Comparison)
     sides, the Shield Advanced subscription included once on each) is the sum of the resource
     deltas the drivers name. The seed asked for 40 %; with the honest quantities (each bucket's
     volume from its writers, Lambda duration stretched by the memory's vCPU share) the model's
-    figure is printed here and on the page, not tuned to meet the target.
+    figure is printed here and on the page, not tuned to meet the target. The target is seed 000's, so it is judged on the
+    payments and platform stacks (``OTHER_SYSTEMS`` left out).
     """
+    comparison = Comparison(
+        *(_seed_000_001(side) for side in (comparison.before, comparison.after))
+    )
     total = comparison.total
     assert total.before > total.after > 0
     fee_before, fee_after = (
@@ -89,6 +95,12 @@ def test_like_for_like_saving_is_what_the_model_computes(comparison: Comparison)
         f" largest drivers:\n{lines}"
     )
     assert like_for_like > 0
+
+
+def _seed_000_001(side: Estimate) -> Estimate:
+    """The payments pipeline and the hardened platform only: the seed's 40 % is theirs."""
+    items = [i for i in side.items if not i.stack.startswith(OTHER_SYSTEMS)]
+    return Estimate(side.label, items, side.sources)
 
 
 def test_each_environment_is_cheaper_after(comparison: Comparison) -> None:

@@ -19,8 +19,10 @@ def _module_name(stack_id: str) -> str:
 
 def test_each_stack_lives_in_the_module_named_after_it_and_the_docs_say_where() -> None:
     stacks = platform("production").stacks  # production builds every stack, the edge included
-    assert len(stacks) == 11
-    for stack in stacks.values():
+    # the payments and platform systems' own stacks (other systems test their layout themselves)
+    ours = [s for s in stacks.values() if not type(s).__module__.startswith("stacks.webapp.")]
+    assert len(ours) == 11
+    for stack in ours:
         stack_id = stack.node.id
         path = Path(sys.modules[type(stack).__module__].__file__ or "").relative_to(ROOT)
         assert path.stem == _module_name(stack_id), (stack_id, path)
