@@ -188,9 +188,7 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
         values["edge/distribution-domain-name"] = edge.distribution.domain_name
         values["edge/distribution-id"] = edge.distribution.distribution_id
     parameters = ParametersStack(app, "PaymentsParameters", values=values, **common)
-    webapp = build_webapp(app, config, vpc=network.vpc, zones=network.availability_zones, key=key)
-    acknowledge_never_expiring_logs(app)
-    return {
+    payments_system: dict[str, Stack] = {
         "security": security,
         "payments": payments,
         "alerts": alerts,
@@ -202,12 +200,18 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
         "observability": observability,
         "cost_visibility": cost,
         "parameters": parameters,
-        **webapp,
     }
+    for stack in payments_system.values():
+        Tags.of(stack).add(SYSTEM_TAG, PAYMENTS_SYSTEM)
+    webapp = build_webapp(app, config, vpc=network.vpc, zones=network.availability_zones, key=key)
+    acknowledge_never_expiring_logs(app)
+    return {**payments_system, **webapp}
 
 
-#: The stack tag the cost report groups systems by.
+#: The stack tag the cost report groups systems by (and PCI-IAM-006 selects roles by).
 SYSTEM_TAG = "System"
+#: The value of that tag on the payment pipeline and the hardened platform (seeds 000-002).
+PAYMENTS_SYSTEM = "payments"
 
 
 def build_webapp(
