@@ -26,7 +26,7 @@ from governance.exceptions import UNWAIVABLE_RULES
 from governance.model import Finding, Severity
 from governance.policy import Policy
 from governance.registry import all_rules
-from governance.template import load_template_file
+from governance.template import InputError, load_template_file, with_nested
 
 #: CDK's report knows these severities; ours map onto them.
 _CDK_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
@@ -53,9 +53,12 @@ class GovernancePlugin:
         return [r.id for r in all_rules() if self._policy.enabled(r.id)]
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
-        templates = []
-        for stack in context.stack_templates:
-            templates.append(load_template_file(Path(stack.template_path)))
+        # CDK hands over top-level templates only: nested stacks' templates are followed here.
+        errors: list[InputError] = []
+        top = [load_template_file(Path(s.template_path)) for s in context.stack_templates]
+        templates = with_nested(top, errors)
+        if errors:
+            raise errors[0]
         result = evaluate(templates, self._policy)
         self.last_findings = result.findings
         violations = _to_violations(result.findings, self._policy.fail_on)

@@ -136,6 +136,8 @@ class Template:
     sha256: str = ""
     environment: str | None = None  # "aws://account/region" from the cloud assembly
     acknowledgements: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: The name of the stack that deploys this one as a nested stack; ``None`` at the top level.
+    parent: str | None = None
     #: Every template judged in the same run (set by the engine), for rules that count across
     #: stacks (NAT gateways, REST APIs per environment) or follow cross-stack references.
     siblings: list[Template] = field(default_factory=list, repr=False, compare=False)
@@ -263,49 +265,192 @@ def is_cloud_assembly(path: Path) -> bool:
     return path.is_dir() and (path / "manifest.json").is_file()
 
 
-def load_cloud_assembly(directory: Path) -> list[Template]:
-    """Every stack template of a cloud assembly, nested stage assemblies included."""
+#: The resource type of a nested stack, and the file name ending CDK gives its template asset.
+NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
+NESTED_TEMPLATE_SUFFIX = ".nested.template.json"
+
+
+def nested_template_file(resource: Resource) -> str | None:
+    """The file name of the nested template a CDK ``NestedStack`` resource deploys, if any.
+
+    CDK records it as the resource's ``aws:asset:path`` metadata; only a plain file name ending
+    ``.nested.template.json`` is followed (never a path out of the template's directory).
+    """
+    if resource.type != NESTED_STACK_TYPE:
+        return None
+    asset = resource.metadata.get("aws:asset:path")
+    if not isinstance(asset, str) or not asset.endswith(NESTED_TEMPLATE_SUFFIX):
+        return None
+    if Path(asset).name != asset or asset.startswith("."):
+        return None
+    return asset
+
+
+def _nested_name(parent: Template, resource: Resource) -> str:
+    """``Parent/Child`` for the nested stack ``Child``, from the construct path when present."""
+    path = resource.construct_path or ""
+    head, _, tail = path.rpartition("/")
+    if head.endswith(".NestedStack") and tail.endswith(".NestedStackResource"):
+        child = head[: -len(".NestedStack")].rsplit("/", 1)[-1]
+        if child:
+            return f"{parent.name}/{child}"
+    return f"{parent.name}/{resource.logical_id}"
+
+
+def nested_templates(
+    parent: Template,
+    errors: list[InputError],
+    acknowledgements: dict[str, dict[tuple[str, str], dict[str, Any]]] | None = None,
+    _chain: tuple[Path, ...] = (),
+) -> list[Template]:
+    """The templates of the nested stacks ``parent`` declares, each followed by its own.
+
+    A nested template that is missing, unreadable or that includes itself (directly or through
+    its children) is appended to ``errors`` as an :class:`InputError`; the others are still
+    returned. Nested templates inherit the parent's environment and take their acknowledgements
+    from ``acknowledgements`` (keyed by template file name, as :func:`read_acknowledgements`).
+    """
+    directory = Path(parent.path).parent
+    chain = (*_chain, Path(parent.path).resolve())
+    out: list[Template] = []
+    for resource in parent.of_type(NESTED_STACK_TYPE):
+        asset = nested_template_file(resource)
+        if asset is None:
+            continue
+        file = directory / asset
+        if file.resolve() in chain:
+            errors.append(
+                InputError(file, f"nested stack {resource.logical_id} includes its own template")
+            )
+            continue
+        try:
+            child = load_template_file(file, name=_nested_name(parent, resource))
+        except InputError as exc:
+            where = f"nested stack {resource.logical_id} of {parent.name}"
+            errors.append(InputError(exc.path, f"{exc.problem} ({where})"))
+            continue
+        child.environment = parent.environment
+        child.parent = parent.name
+        child.acknowledgements = (acknowledgements or {}).get(asset, {})
+        out.append(child)
+        out.extend(nested_templates(child, errors, acknowledgements, chain))
+    return out
+
+
+def with_nested(
+    templates: list[Template],
+    errors: list[InputError],
+    acknowledgements: dict[str, dict[tuple[str, str], dict[str, Any]]] | None = None,
+) -> list[Template]:
+    """``templates``, each followed by the templates of its nested stacks (depth first)."""
+    out: list[Template] = []
+    for template in templates:
+        out.append(template)
+        out.extend(nested_templates(template, errors, acknowledgements))
+    return out
+
+
+def _mapping(value: Any, path: Path, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(path, f"not a cloud assembly manifest ({what} is not an object)")
+    return value
+
+
+def _load_assembly(
+    directory: Path, templates: list[Template], errors: list[InputError], seen: set[Path]
+) -> None:
+    """Append the stack templates (and their nested stacks) of one assembly and its stages."""
+    here = directory.resolve()
     manifest_path = directory / "manifest.json"
+    if here in seen:
+        raise InputError(manifest_path, "nested cloud assembly refers back to an enclosing one")
+    seen.add(here)
     try:
         manifest = json.loads(manifest_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(manifest_path, f"unreadable cloud assembly manifest ({exc})") from None
+    manifest = _mapping(manifest, manifest_path, "the manifest")
+    artifacts = manifest.get("artifacts")
+    artifacts = _mapping({} if artifacts is None else artifacts, manifest_path, "artifacts")
     acks = read_acknowledgements(directory)
-    templates: list[Template] = []
-    for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
+    for artifact_id, raw in artifacts.items():
+        artifact = _mapping(raw, manifest_path, f"artifact {artifact_id}")
         kind = artifact.get("type")
-        props = artifact.get("properties") or {}
+        props = artifact.get("properties")
+        props = _mapping({} if props is None else props, manifest_path, f"{artifact_id} properties")
         if kind == "aws:cloudformation:stack" and props.get("templateFile"):
+            file = props["templateFile"]
+            if not isinstance(file, str):
+                raise InputError(
+                    manifest_path, f"artifact {artifact_id} templateFile is not a name"
+                )
+            name = props.get("stackName")
             tpl = load_template_file(
-                directory / props["templateFile"], name=props.get("stackName") or artifact_id
+                directory / file, name=name if isinstance(name, str) and name else artifact_id
             )
-            tpl.environment = artifact.get("environment")
-            tpl.acknowledgements = acks.get(props["templateFile"], {})
+            env = artifact.get("environment")
+            tpl.environment = env if isinstance(env, str) else None
+            tpl.acknowledgements = acks.get(file, {})
             templates.append(tpl)
+            templates.extend(nested_templates(tpl, errors, acks))
         elif kind == "cdk:cloud-assembly" and props.get("directoryName"):
-            templates.extend(load_cloud_assembly(directory / props["directoryName"]))
+            sub = props["directoryName"]
+            if not isinstance(sub, str):
+                raise InputError(
+                    manifest_path, f"artifact {artifact_id} directoryName is not a name"
+                )
+            _load_assembly(directory / sub, templates, errors, seen)
+
+
+def load_cloud_assembly(directory: Path) -> list[Template]:
+    """Every stack template of a cloud assembly: nested stage assemblies and nested stacks
+    (``AWS::CloudFormation::Stack`` resources deploying ``*.nested.template.json``) included.
+
+    Raises :class:`InputError` for a manifest or validation report of the wrong shape, an
+    assembly that includes itself, or a missing or malformed template (the first problem found).
+    """
+    templates: list[Template] = []
+    errors: list[InputError] = []
+    _load_assembly(directory, templates, errors, set())
+    if errors:
+        raise errors[0]
     return templates
 
 
 def read_acknowledgements(directory: Path) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     """Acknowledged findings from CDK's ``validation-report.json``.
 
-    Returns ``{template file: {(rule id, logical id): {"reason", "acknowledged_id", ...}}}``.
+    Returns ``{template file: {(rule id, logical id): {"reason", "acknowledged_id", ...}}}``;
+    ``{}`` when the assembly has no report. A report that is unreadable or of the wrong shape
+    raises :class:`InputError`: acknowledgements silently lost would turn into violations.
     """
     report_path = directory / "validation-report.json"
     if not report_path.is_file():
         return {}
     try:
         report = json.loads(report_path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(report_path, f"unreadable validation report ({exc})") from None
+
+    def shape(value: Any, kind: type, what: str) -> Any:
+        if value is None:
+            return kind()
+        if not isinstance(value, kind):
+            noun = "a list" if kind is list else "an object"
+            raise InputError(report_path, f"not a CDK validation report ({what} is not {noun})")
+        return value
+
     out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-    for plugin in report.get("pluginReports", []):
-        for sup in plugin.get("suppressedViolations", []) or []:
-            for construct in sup.get("violatingConstructs", []):
-                cfn = construct.get("cloudFormationResource") or {}
-                tpl = Path(cfn.get("templatePath", "")).name
-                key = (sup.get("ruleName", ""), cfn.get("logicalId", ""))
+    report = shape(report, dict, "the report")
+    for plugin in shape(report.get("pluginReports"), list, "pluginReports"):
+        plugin = shape(plugin, dict, "a plugin report")
+        for sup in shape(plugin.get("suppressedViolations"), list, "suppressedViolations"):
+            sup = shape(sup, dict, "a suppressed violation")
+            for construct in shape(sup.get("violatingConstructs"), list, "violatingConstructs"):
+                construct = shape(construct, dict, "a violating construct")
+                cfn = shape(construct.get("cloudFormationResource"), dict, "cloudFormationResource")
+                tpl = Path(str(cfn.get("templatePath", ""))).name
+                key = (str(sup.get("ruleName", "")), str(cfn.get("logicalId", "")))
                 out.setdefault(tpl, {})[key] = {
                     "plugin": plugin.get("pluginName"),
                     "reason": sup.get("reason"),
@@ -316,7 +461,12 @@ def read_acknowledgements(directory: Path) -> dict[str, dict[tuple[str, str], di
 
 
 def load_inputs(paths: list[str | Path]) -> tuple[list[Template], list[InputError]]:
-    """Load every input; bad ones are returned as errors so the others are still judged."""
+    """Load every input; bad ones are returned as errors so the others are still judged.
+
+    Nested stack templates come with their parent (after it), whatever the input: a cloud
+    assembly, a folder (a ``*.nested.template.json`` that a parent in the folder deploys is
+    loaded once, as its nested stack) or a single template file.
+    """
     templates: list[Template] = []
     errors: list[InputError] = []
     for raw in paths:
@@ -325,26 +475,41 @@ def load_inputs(paths: list[str | Path]) -> tuple[list[Template], list[InputErro
             if not path.exists():
                 raise InputError(path, "no such file or directory")
             if is_cloud_assembly(path):
-                templates.extend(load_cloud_assembly(path))
+                _load_assembly(path, templates, errors, set())
             elif path.is_dir():
                 files = sorted(
                     p for p in path.rglob("*") if p.is_file() and p.name.endswith(TEMPLATE_SUFFIXES)
                 )
-                found = 0
+                found: list[Template] = []
+                loaded: set[Path] = set()
                 for file in files:
                     if file.name in ("manifest.json", "tree.json", "validation-report.json"):
                         continue
                     if file.name.endswith((".assets.json", ".metadata.json")):
                         continue
+                    if file.name.endswith(NESTED_TEMPLATE_SUFFIX):
+                        continue  # loaded below, under its parent or on its own
                     try:
-                        templates.append(load_template_file(file))
-                        found += 1
+                        tpl = load_template_file(file)
                     except InputError as exc:
                         errors.append(exc)
+                        continue
+                    before = len(errors)
+                    for one in with_nested([tpl], errors):
+                        found.append(one)
+                        loaded.add(Path(one.path).resolve())
+                    loaded.update(Path(e.path).resolve() for e in errors[before:])
+                for file in files:
+                    if file.name.endswith(NESTED_TEMPLATE_SUFFIX) and file.resolve() not in loaded:
+                        try:
+                            found.append(load_template_file(file))
+                        except InputError as exc:
+                            errors.append(exc)
                 if not found and not errors:
                     raise InputError(path, "folder holds no CloudFormation template")
+                templates.extend(found)
             else:
-                templates.append(load_template_file(path))
+                templates.extend(with_nested([load_template_file(path)], errors))
         except InputError as exc:
             errors.append(exc)
     return templates, errors

@@ -1,0 +1,71 @@
+"""Governance on small foreign apps of our own (``tests/data/``), through a real ``cdk synth``.
+
+The apps know nothing of the payment platform: no ``governance`` block, or a broken one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from synth_support import run_cdk_synth
+
+DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.synth
+
+
+def _copy(name: str, tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp(name)
+    shutil.copytree(DATA / name, target, dirs_exist_ok=True)
+    return target
+
+
+def _govern(out: Path) -> dict:
+    report = json.loads((out / "validation-report.json").read_text())
+    return next(p for p in report["pluginReports"] if p["pluginName"] == "govern")
+
+
+def _constructs(violations: list[dict], rule: str) -> set[tuple[str, str]]:
+    return {
+        (c["constructPath"], Path(c["cloudFormationResource"]["templatePath"]).name)
+        for v in violations
+        if v["ruleName"] == rule
+        for c in v["violatingConstructs"]
+    }
+
+
+@pytest.fixture(scope="module")
+def nested_app(tmp_path_factory) -> Path:
+    return _copy("nested_app", tmp_path_factory)
+
+
+def test_violation_inside_a_nested_stack_fails_synth(nested_app, tmp_path):
+    out = tmp_path / "cdk.out"
+    proc = run_cdk_synth(nested_app, out, app=f"{sys.executable} app.py")
+    assert proc.returncode != 0
+    assert "Foreign/Network/Bastion" in proc.stdout + proc.stderr
+    report = _govern(out)
+    nested = "ForeignNetwork5076A7DC.nested.template.json"
+    assert _constructs(report["violations"], "PCI-NET-001") == {("Foreign/Network/Bastion", nested)}
+
+
+def test_acknowledgement_inside_a_nested_stack_reaches_govern_check(nested_app, tmp_path):
+    from governance.engine import evaluate
+    from governance.policy import Policy
+    from governance.template import load_inputs
+
+    out = tmp_path / "cdk.out"
+    run_cdk_synth(nested_app, out, {"ack": "1"}, app=f"{sys.executable} app.py")
+    report = _govern(out)
+    assert _constructs(report["suppressedViolations"], "PCI-NET-001") == {
+        ("Foreign/Network/Bastion", "ForeignNetwork5076A7DC.nested.template.json")
+    }
+    templates, errors = load_inputs([out])
+    assert errors == []
+    found = [f for f in evaluate(templates, Policy()).findings if f.rule_id == "PCI-NET-001"]
+    assert [(f.stack, f.construct_path, f.status) for f in found] == [
+        ("Foreign/Network", "Foreign/Network/Bastion", "acknowledged")
+    ]
