@@ -69,3 +69,30 @@ def test_acknowledgement_inside_a_nested_stack_reaches_govern_check(nested_app, 
     assert [(f.stack, f.construct_path, f.status) for f in found] == [
         ("Foreign/Network", "Foreign/Network/Bastion", "acknowledged")
     ]
+
+
+def test_bad_governance_block_is_one_line_and_no_traceback(tmp_path_factory, tmp_path):
+    app = _copy("bad_config_app", tmp_path_factory)
+    proc = run_cdk_synth(app, tmp_path / "cdk.out", app=f"{sys.executable} app.py")
+    assert proc.returncode != 0
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("governance:")]
+    assert ours == [
+        "governance: configuration error: governance.fail_on must be one of info, warning, error;"
+        " got 'errors' (did you mean error?)"
+    ]
+    assert "Traceback" not in proc.stderr
+    assert "Subprocess exited with error 2" in proc.stderr
+
+
+def test_apply_raises_policy_error_when_asked_to():
+    import aws_cdk as cdk
+
+    import governance
+    from governance.policy import PolicyError
+
+    app = cdk.App(context={"governance": {"mandatory_tag": ["Owner"]}})
+    with pytest.raises(PolicyError, match=r"^unknown key governance\.mandatory_tag "):
+        governance.apply(app, exit_on_error=False)
+    with pytest.raises(SystemExit) as exit_info:
+        governance.apply(app)
+    assert exit_info.value.code == 2
