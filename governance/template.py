@@ -273,12 +273,16 @@ NESTED_TEMPLATE_SUFFIX = ".nested.template.json"
 def nested_template_file(resource: Resource) -> str | None:
     """The file name of the nested template a CDK ``NestedStack`` resource deploys, if any.
 
-    CDK records it as the resource's ``aws:asset:path`` metadata; only a plain file name ending
-    ``.nested.template.json`` is followed (never a path out of the template's directory).
+    CDK records it as the resource's ``aws:asset:path`` metadata; without asset metadata (an app
+    run with ``--no-asset-metadata``, or outside the CDK CLI) the asset hash in ``TemplateURL`` is
+    looked up in the asset manifests (``*.assets.json``) beside the template. Only a plain file
+    name ending ``.nested.template.json`` is followed, never a path out of the directory.
     """
     if resource.type != NESTED_STACK_TYPE:
         return None
     asset = resource.metadata.get("aws:asset:path")
+    if not isinstance(asset, str):
+        asset = _asset_from_url(resource)
     if not isinstance(asset, str) or not asset.endswith(NESTED_TEMPLATE_SUFFIX):
         return None
     if Path(asset).name != asset or asset.startswith("."):
@@ -286,14 +290,64 @@ def nested_template_file(resource: Resource) -> str | None:
     return asset
 
 
+_ASSET_HASH = re.compile(r"\b([0-9a-f]{64})\.json\b")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for sub in value.values():
+            yield from _strings(sub)
+    elif isinstance(value, list):
+        for sub in value:
+            yield from _strings(sub)
+
+
+def _asset_from_url(resource: Resource) -> str | None:
+    hashes = {
+        m for text in _strings(resource.prop("TemplateURL")) for m in _ASSET_HASH.findall(text)
+    }
+    if not hashes:
+        return None
+    files = _asset_files(str(Path(resource.template.path).parent))
+    found = [files[h][0] for h in sorted(hashes) if h in files]
+    return found[0] if len(found) == 1 else None
+
+
+def _asset_files(directory: str) -> dict[str, tuple[str, str]]:
+    """``{asset hash: (source path, display name)}`` from the asset manifests in ``directory``."""
+    out: dict[str, tuple[str, str]] = {}
+    for manifest in sorted(Path(directory).glob("*.assets.json")):
+        try:
+            data = json.loads(manifest.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        files = data.get("files") if isinstance(data, dict) else None
+        for key, entry in (files if isinstance(files, dict) else {}).items():
+            source = entry.get("source") if isinstance(entry, dict) else None
+            path = source.get("path") if isinstance(source, dict) else None
+            if isinstance(path, str):
+                name = entry.get("displayName")
+                out[str(key)] = (path, name if isinstance(name, str) else "")
+    return out
+
+
 def _nested_name(parent: Template, resource: Resource) -> str:
-    """``Parent/Child`` for the nested stack ``Child``, from the construct path when present."""
+    """``Parent/Child`` for the nested stack ``Child``: from the construct path, else the asset's
+    display name (``Child Nested Stack Template``), else the resource's logical id."""
     path = resource.construct_path or ""
     head, _, tail = path.rpartition("/")
     if head.endswith(".NestedStack") and tail.endswith(".NestedStackResource"):
         child = head[: -len(".NestedStack")].rsplit("/", 1)[-1]
         if child:
             return f"{parent.name}/{child}"
+    label = " Nested Stack Template"
+    for text in _strings(resource.prop("TemplateURL")):
+        for digest in _ASSET_HASH.findall(text):
+            _, display = _asset_files(str(Path(parent.path).parent)).get(digest, ("", ""))
+            if display.endswith(label) and display[: -len(label)].strip():
+                return f"{parent.name}/{display[: -len(label)].strip()}"
     return f"{parent.name}/{resource.logical_id}"
 
 

@@ -50,6 +50,18 @@ def test_violation_inside_a_nested_stack_fails_synth(nested_app, tmp_path):
     report = _govern(out)
     nested = "ForeignNetwork5076A7DC.nested.template.json"
     assert _constructs(report["violations"], "PCI-NET-001") == {("Foreign/Network/Bastion", nested)}
+    # no configuration: security rules at their severity, tagging as warnings, one per resource
+    severities = {(v["ruleName"], v["severity"]) for v in report["violations"]}
+    assert severities == {("ENC-003", "error"), ("PCI-NET-001", "error"), ("TAG-001", "warning")}
+    assert len(_constructs(report["violations"], "TAG-001")) == 3
+    summary = [line for line in proc.stderr.splitlines() if line.startswith("govern: ")]
+    assert len(summary) == 1
+    assert summary[0].startswith(
+        "govern: 5 findings (2 errors, 3 warnings) | by rule: TAG-001 3, ENC-003 1, PCI-NET-001 1"
+        " | commonest fixes: TAG-001 (3): "
+    )
+    assert summary[0].endswith(" | tagging rules are warnings until configured")
+    assert report["metadata"]["summary"] == summary[0]
 
 
 def test_acknowledgement_inside_a_nested_stack_reaches_govern_check(nested_app, tmp_path):

@@ -222,3 +222,28 @@ def test_compliance_report_scope_and_hashes_include_nested_stacks(tmp_path):
     assert hashed == {"App.template.json": None, "AppNetwork.nested.template.json": "App"}
     assert all(len(t["sha256"]) == 64 for t in report.evidence.templates)
     assert report.evidence.git_commit == "not a git checkout"
+
+
+def test_nested_template_found_through_the_asset_manifest_without_asset_metadata(tmp_path):
+    """An app synthesized without asset metadata: the TemplateURL's asset hash names the file."""
+    out = _assembly(tmp_path / "cdk.out")
+    digest = "6b3b4be9af4349be7bdb2ece3727d10e1766eb585a236c11a71897cd657c2c79"
+    url = {"Fn::Join": ["", ["https://s3.", {"Ref": "AWS::URLSuffix"}, f"/bucket/{digest}.json"]]}
+    parent = {
+        "Resources": {
+            "Net": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url}}
+        }
+    }
+    _write(out / "App.template.json", parent)
+    assets = {
+        "files": {
+            digest: {
+                "displayName": "Network Nested Stack Template",
+                "source": {"path": "AppNetwork.nested.template.json", "packaging": "file"},
+            }
+        }
+    }
+    _write(out / "App.assets.json", assets)
+    templates = load_cloud_assembly(out)
+    assert [t.name for t in templates] == ["App", "App/Network"]
+    assert _net001(templates) == {("App/Network", "Bastion", "App/Network/Bastion")}

@@ -90,7 +90,9 @@ class ExceptionRow:
     approver: str | None
     expires: str | None
     scope: str | None
-    state: str  # "active" | "expired" | "non-waivable" | "unused" | "not applied"
+    state: str  # "active" | "expired" | "non-waivable" | "unused" | "not applied" | "baselined"
+    #: For a baselined finding: the date its baseline entry was accepted.
+    accepted: str | None = None
 
 
 @dataclass
@@ -329,7 +331,9 @@ def exception_rows(templates: list[Template], findings: list[Finding]) -> list[E
         if f.rule_id in UNWAIVABLE_RULES or not (f.acknowledged or f.exception):
             continue
         exc = f.exception or {}
-        if exc.get("expired"):
+        if exc.get("kind") == "baseline":
+            state = "baselined"
+        elif exc.get("expired"):
             state = "expired"
         elif exc and exc.get("waivable") is False:
             state = "non-waivable"
@@ -348,6 +352,7 @@ def exception_rows(templates: list[Template], findings: list[Finding]) -> list[E
                 expires=exc.get("expires"),
                 scope=exc.get("scope"),
                 state=state,
+                accepted=exc.get("accepted"),
             )
         )
         used.add((f.template_path, f.logical_id, f.rule_id))
@@ -486,10 +491,25 @@ def build_report(
     title: str | None = None,
     now: dt.datetime | None = None,
     commit: tuple[str, bool | None] | None = None,
+    baseline: str | Path | None = None,
 ) -> ComplianceReport:
-    """Judge the inputs and assemble everything the auditor reads."""
+    """Judge the inputs and assemble everything the auditor reads.
+
+    ``baseline`` (else the policy's ``baseline``, relative to the working directory) marks the
+    findings of the adoption baseline as baselined, with the date each was accepted.
+    """
+    from governance import baseline as adoption
+
     templates, errors = load_inputs(list(paths))
     result = evaluate(templates, policy)
+    chosen = baseline or (
+        adoption.resolve(policy.baseline, Path.cwd()) if policy.baseline else None
+    )
+    if chosen is not None:
+        try:
+            adoption.apply(result.findings, result.templates, adoption.load(chosen))
+        except InputError as exc:
+            errors.append(exc)
     return report_from_result(
         result,
         policy,
