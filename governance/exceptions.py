@@ -269,6 +269,7 @@ def govern_exceptions(
         by_resource.setdefault((f.template_path, f.logical_id), []).append(f)
     extra: list[Finding] = []
     flagged: set[tuple[str, str, str]] = set()  # (template, ack id, scope) already reported
+    expired_by_scope: dict[tuple[str, str, str], list[Any]] = {}
     for template in templates:
         for resource in template.resources.values():
             records = resource_exceptions(resource)
@@ -288,15 +289,10 @@ def govern_exceptions(
                     elif not f.acknowledged:
                         f.status, f.reason = "acknowledged", record.reason
                 if expired:
-                    extra.append(
-                        _exception_finding(
-                            EXPIRED,
-                            resource,
-                            f"exception for {record.ack_id} expired on {verdict['expires']}"
-                            f"{_who(record)}; renew it or fix the resource",
-                            verdict,
-                        )
-                    )
+                    # one record reaches every resource under its scope (a queue and its
+                    # QueuePolicy): it is reported once, on the construct that carries it
+                    group = (str(Path(template.path).parent), record.ack_id, record.scope or "")
+                    expired_by_scope.setdefault(group, []).append((resource, record, verdict))
                 if not waivable:
                     key = (template.path, record.ack_id, record.scope or "")
                     if key not in flagged:
@@ -311,7 +307,37 @@ def govern_exceptions(
                             )
                         )
         extra.extend(_direct_non_waivable(template, findings, policy, flagged))
+    for group in expired_by_scope.values():
+        resource, record, verdict = _carrier(group, by_resource)
+        extra.append(
+            _exception_finding(
+                EXPIRED,
+                resource,
+                f"exception for {record.ack_id} expired on {verdict['expires']}"
+                f"{_who(record)}; renew it or fix the resource",
+                verdict,
+            )
+        )
     return extra
+
+
+def _carrier(
+    group: list[tuple[Resource, ExceptionRecord, dict[str, Any]]],
+    by_resource: dict[tuple[str, str], list[Finding]],
+) -> tuple[Resource, ExceptionRecord, dict[str, Any]]:
+    """Of the resources one record reached, the one that carries it: the construct at its scope
+    (``Jobs`` or ``Jobs/Resource``), else one with a finding of its rule, else the first."""
+    scope = group[0][1].scope
+    if scope:
+        for item in group:
+            if item[0].construct_path in (scope, f"{scope}/Resource"):
+                return item
+    for item in group:
+        resource, record, _ = item
+        mine = by_resource.get((resource.template.path, resource.logical_id), [])
+        if any(f.rule_id == record.rule for f in mine):
+            return item
+    return group[0]
 
 
 def _direct_non_waivable(
