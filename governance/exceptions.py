@@ -264,6 +264,8 @@ def govern_exceptions(
     of a non-waivable rule.
     """
     today = today or dt.date.today()
+    templates = list(templates)
+    acknowledge_cdk_internal(templates, findings)
     by_resource: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         by_resource.setdefault((f.template_path, f.logical_id), []).append(f)
@@ -319,6 +321,57 @@ def govern_exceptions(
             )
         )
     return extra
+
+
+#: Constructs CDK adds to a stack while it synthesizes, after Aspects have run, so no Aspect or
+#: ``Tags.of()`` can reach them: ``{construct id: what it is}``.
+CDK_INTERNAL_CONSTRUCTS = {
+    "Custom::CrossRegionExportWriterCustomResourceProvider": "cross-region reference writer",
+    "Custom::CrossRegionExportReaderCustomResourceProvider": "cross-region reference reader",
+}
+#: Rules such resources cannot satisfy from the app.
+CDK_INTERNAL_RULES = ("TAG-001", "COST-TAG-001")
+CDK_INTERNAL_KIND = "cdk-internal"
+
+
+def cdk_internal(resource: Resource) -> str | None:
+    """What a CDK-internal resource is (``cross-region reference writer``), else ``None``.
+
+    Known by its construct path (``Stack/Custom::CrossRegionExport...Provider/Role``) or, in a
+    template without path metadata, by its logical id.
+    """
+    path = resource.construct_path
+    for construct_id, what in CDK_INTERNAL_CONSTRUCTS.items():
+        if path is not None:
+            if construct_id in path.split("/"):
+                return what
+        elif resource.logical_id.startswith(construct_id.replace("::", "")):
+            return what
+    return None
+
+
+def acknowledge_cdk_internal(templates: Iterable[Template], findings: list[Finding]) -> None:
+    """Acknowledge tag findings on CDK-internal resources, with the reason the report shows.
+
+    CDK creates the cross-region reference provider's role and handler when it prepares the
+    stack, after every Aspect has run, as raw resources without a tag manager: the app cannot
+    tag them, so the finding is kept (status acknowledged, ``exception.kind`` ``cdk-internal``)
+    rather than failing every app that uses cross-region references.
+    """
+    index = {(t.path, r.logical_id): r for t in templates for r in t.resources.values()}
+    for f in findings:
+        if f.rule_id not in CDK_INTERNAL_RULES or f.acknowledged or f.source != "governance":
+            continue
+        resource = index.get((f.template_path, f.logical_id))
+        what = cdk_internal(resource) if resource is not None else None
+        if what is None:
+            continue
+        f.status = "acknowledged"
+        f.reason = (
+            f"created by CDK ({what}) after Aspects run, as a raw resource without a tag"
+            " manager: the app cannot tag it (CloudFormation stack tags still reach it)"
+        )
+        f.exception = {"kind": CDK_INTERNAL_KIND, "reason": f.reason, "expired": False}
 
 
 def _carrier(

@@ -27,7 +27,7 @@ from governance.baseline import BASELINE_KIND, Outcome, resolve
 from governance.baseline import apply as apply_baseline
 from governance.baseline import load as load_baseline
 from governance.engine import PLUGIN_NAME, evaluate, verdict
-from governance.exceptions import UNWAIVABLE_RULES
+from governance.exceptions import CDK_INTERNAL_KIND, UNWAIVABLE_RULES
 from governance.model import Finding, Severity
 from governance.policy import Policy
 from governance.registry import all_rules
@@ -71,8 +71,8 @@ class GovernancePlugin:
         self.last_findings = result.findings
         if self._summary:
             _summary_at_exit(self)
-        # Baselined findings stay in last_findings (and the summary) but are not CDK violations.
-        reported = [f for f in result.findings if not _baselined(f)]
+        # Findings settled here stay in last_findings (and the summary), not CDK violations.
+        reported = [f for f in result.findings if not _settled_here(f)]
         violations = _to_violations(reported, self._policy.fail_on)
         return PolicyValidationPluginReport(
             success=verdict(result.findings, self._policy.fail_on).passed,
@@ -105,6 +105,13 @@ def _summary_at_exit(plugin: GovernancePlugin) -> None:
 
 def _baselined(finding: Finding) -> bool:
     return bool(finding.exception) and finding.exception.get("kind") == BASELINE_KIND
+
+
+def _settled_here(finding: Finding) -> bool:
+    """Findings this plugin settles itself (baselined, or on CDK-internal resources): CDK knows
+    no acknowledgement for them, so they are not handed to it as violations."""
+    kind = (finding.exception or {}).get("kind")
+    return finding.acknowledged and kind in (BASELINE_KIND, CDK_INTERNAL_KIND)
 
 
 def _apply_baseline(findings: list[Finding], templates: list, policy: Policy) -> Outcome | None:

@@ -108,3 +108,34 @@ def test_apply_raises_policy_error_when_asked_to():
     with pytest.raises(SystemExit) as exit_info:
         governance.apply(app)
     assert exit_info.value.code == 2
+
+
+def test_cross_region_provider_tags_are_acknowledged_with_a_reason(tmp_path_factory, tmp_path):
+    from governance.policy import Policy
+    from reports.compliance.model import build_report
+
+    app = _copy("cross_region_app", tmp_path_factory)
+    out = tmp_path / "cdk.out"
+    proc = run_cdk_synth(app, out, app=f"{sys.executable} app.py")
+    report = _govern(out)
+    tagged = {path for path, _ in _constructs(report["violations"], "TAG-001")}
+    cost_tagged = {path for path, _ in _constructs(report["violations"], "COST-TAG-001")}
+    assert tagged == set(), proc.stderr[-2000:]
+    assert cost_tagged == {"Source/Alerts/Resource", "Target/AlertsArn/Resource"}
+    policy = Policy.from_context(
+        json.loads((app / "cdk.json").read_text())["context"]["governance"]
+    )
+    compliance = build_report([out], policy, checkov=False)
+    internal = {
+        (e.rule, e.construct_path): e.reason
+        for e in compliance.exceptions
+        if e.state == "cdk-internal"
+    }
+    providers = {
+        "Source/Custom::CrossRegionExportWriterCustomResourceProvider/Role",
+        "Source/Custom::CrossRegionExportWriterCustomResourceProvider/Handler",
+        "Target/Custom::CrossRegionExportReaderCustomResourceProvider/Role",
+        "Target/Custom::CrossRegionExportReaderCustomResourceProvider/Handler",
+    }
+    assert {path for rule, path in internal if rule == "TAG-001"} == providers
+    assert all("after Aspects run" in reason for reason in internal.values())

@@ -90,7 +90,9 @@ class ExceptionRow:
     approver: str | None
     expires: str | None
     scope: str | None
-    state: str  # "active" | "expired" | "non-waivable" | "unused" | "not applied" | "baselined"
+    #: "active" | "expired" | "non-waivable" | "unused" | "not applied" | "baselined" |
+    #: "cdk-internal" (a resource CDK creates after Aspects run; the reason says why)
+    state: str
     #: For a baselined finding: the date its baseline entry was accepted.
     accepted: str | None = None
 
@@ -333,6 +335,8 @@ def exception_rows(templates: list[Template], findings: list[Finding]) -> list[E
         exc = f.exception or {}
         if exc.get("kind") == "baseline":
             state = "baselined"
+        elif exc.get("kind") == "cdk-internal":
+            state = "cdk-internal"
         elif exc.get("expired"):
             state = "expired"
         elif exc and exc.get("waivable") is False:

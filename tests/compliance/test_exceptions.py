@@ -325,3 +325,31 @@ def test_expired_exception_on_a_queue_is_reported_once_on_the_queue():
         ("ENC-003", "Jobs"),
         (EXPIRED, "Jobs"),
     ]
+
+
+def test_cdk_internal_resources_are_known_by_path_or_logical_id():
+    from governance.exceptions import cdk_internal
+
+    body = {
+        "Resources": {
+            "CustomCrossRegionExportWriterCustomResourceProviderRoleC951B1E1": {
+                "Type": "AWS::IAM::Role"
+            },
+            "Pathed": {
+                "Type": "AWS::Lambda::Function",
+                "Metadata": {
+                    "aws:cdk:path": "S/Custom::CrossRegionExportReaderCustomResourceProvider/Handler"
+                },
+            },
+            "Mine": {"Type": "AWS::IAM::Role", "Metadata": {"aws:cdk:path": "S/CrossRegionRole"}},
+        }
+    }
+    template = Template(name="S", path="S.template.json", body=body)
+    got = {lid: cdk_internal(r) for lid, r in template.resources.items()}
+    assert got == {
+        "CustomCrossRegionExportWriterCustomResourceProviderRoleC951B1E1": (
+            "cross-region reference writer"
+        ),
+        "Pathed": "cross-region reference reader",
+        "Mine": None,
+    }
