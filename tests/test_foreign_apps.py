@@ -139,3 +139,26 @@ def test_cross_region_provider_tags_are_acknowledged_with_a_reason(tmp_path_fact
     }
     assert {path for rule, path in internal if rule == "TAG-001"} == providers
     assert all("after Aspects run" in reason for reason in internal.values())
+
+
+def test_baseline_from_the_policy_lets_an_existing_app_adopt(tmp_path_factory, tmp_path, capsys):
+    from governance.cli import main
+
+    app = _copy("nested_app", tmp_path_factory)
+    first = tmp_path / "first.out"
+    assert run_cdk_synth(app, first, app=f"{sys.executable} app.py").returncode != 0
+    config = app / "cdk.json"
+    file = app / "governance-baseline.json"
+    assert main(["baseline", "create", str(first), "-o", str(file), "--config", str(config)]) == 0
+    settings = json.loads(config.read_text())
+    settings["context"] = {"governance": {"baseline": "governance-baseline.json"}}
+    config.write_text(json.dumps(settings))
+    second = tmp_path / "second.out"
+    proc = run_cdk_synth(app, second, app=f"{sys.executable} app.py")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    reports = json.loads((second / "validation-report.json").read_text())["pluginReports"]
+    assert [p for p in reports if p["pluginName"] == "govern" and p["violations"]] == []
+    summary = [line for line in proc.stderr.splitlines() if line.startswith("govern: ")]
+    assert summary == ["govern: 0 findings, 5 baselined"]
+    capsys.readouterr()
+    assert main(["check", str(second), "--config", str(config)]) == 0
