@@ -224,10 +224,18 @@ def cdk_acknowledgements(template: Template) -> list[tuple[str, str, str]]:
     except (OSError, json.JSONDecodeError):
         return []
     name = Path(template.path).name
+    # A nested stack's constructs are recorded in its top-level stack's metadata: read every
+    # stack's; the caller keeps the acknowledgements whose scope holds this template's resources.
+    nested = template.parent is not None
     out: list[tuple[str, str, str]] = []
-    for artifact in (manifest.get("artifacts") or {}).values():
+    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    for artifact in (artifacts if isinstance(artifacts, dict) else {}).values():
+        if not isinstance(artifact, dict):
+            continue
         props = artifact.get("properties") or {}
-        if artifact.get("type") != "aws:cloudformation:stack" or props.get("templateFile") != name:
+        if artifact.get("type") != "aws:cloudformation:stack" or not isinstance(props, dict):
+            continue
+        if not nested and props.get("templateFile") != name:
             continue
         entries = dict(artifact.get("metadata") or {})
         meta_file = artifact.get("additionalMetadataFile")
@@ -270,7 +278,7 @@ def govern_exceptions(
     for f in findings:
         by_resource.setdefault((f.template_path, f.logical_id), []).append(f)
     extra: list[Finding] = []
-    flagged: set[tuple[str, str, str]] = set()  # (template, ack id, scope) already reported
+    flagged: set[tuple[str, str, str]] = set()  # (directory, ack id, scope) already reported
     expired_by_scope: dict[tuple[str, str, str], list[Any]] = {}
     for template in templates:
         for resource in template.resources.values():
@@ -296,7 +304,7 @@ def govern_exceptions(
                     group = (str(Path(template.path).parent), record.ack_id, record.scope or "")
                     expired_by_scope.setdefault(group, []).append((resource, record, verdict))
                 if not waivable:
-                    key = (template.path, record.ack_id, record.scope or "")
+                    key = (str(Path(template.path).parent), record.ack_id, record.scope or "")
                     if key not in flagged:
                         flagged.add(key)
                         extra.append(
@@ -400,10 +408,9 @@ def _direct_non_waivable(
     if not policy.non_waivable:
         return
     for ack_id, reason, scope in cdk_acknowledgements(template):
-        key = (template.path, ack_id, scope)
+        key = (str(Path(template.path).parent), ack_id, scope)
         if not is_non_waivable(policy, ack_id) or key in flagged:
             continue
-        flagged.add(key)
         _, rule_id = split_id(ack_id)
         under = [
             r
@@ -411,8 +418,13 @@ def _direct_non_waivable(
             if r.type != "AWS::CDK::Metadata" and _under(r.construct_path, scope)
         ]
         if not under:
-            continue
-        hit = {f.logical_id for f in findings if f.rule_id == rule_id}
+            continue  # the scope lies in another template (a nested stack, say)
+        flagged.add(key)
+        hit = {
+            f.logical_id
+            for f in findings
+            if f.rule_id == rule_id and f.template_path == template.path
+        }
         anchor = next((r for r in under if r.logical_id in hit), under[0])
         record = ExceptionRecord(rule=rule_id, reason=reason, plugin=split_id(ack_id)[0])
         verdict = {**record.to_dict(policy), "scope": scope}

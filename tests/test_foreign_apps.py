@@ -162,3 +162,22 @@ def test_baseline_from_the_policy_lets_an_existing_app_adopt(tmp_path_factory, t
     assert summary == ["govern: 0 findings, 5 baselined"]
     capsys.readouterr()
     assert main(["check", str(second), "--config", str(config)]) == 0
+
+
+def test_cdk_acknowledgement_of_a_non_waivable_rule_in_a_nested_stack_fails(
+    tmp_path_factory, tmp_path
+):
+    app = _copy("nested_app", tmp_path_factory)
+    settings = json.loads((app / "cdk.json").read_text())
+    settings["context"] = {"governance": {"non_waivable": ["PCI-NET-001"]}}
+    (app / "cdk.json").write_text(json.dumps(settings))
+    out = tmp_path / "cdk.out"
+    proc = run_cdk_synth(app, out, {"cdk_ack": "1"}, app=f"{sys.executable} app.py")
+    assert proc.returncode != 0
+    report = _govern(out)
+    assert _constructs(report["violations"], "GOV-EXC-002") == {
+        ("Foreign/Network/Bastion", "ForeignNetwork5076A7DC.nested.template.json")
+    }
+    assert [v["severity"] for v in report["violations"] if v["ruleName"] == "GOV-EXC-002"] == [
+        "fatal"
+    ]

@@ -1,7 +1,8 @@
 """A foreign CDK app with a nested stack that hides a violation (tests/test_foreign_apps.py).
 
 It knows nothing of our platform: no ``governance`` block in ``cdk.json``. The nested stack holds
-a security group open to the world on SSH; with ``-c ack=1`` that finding is acknowledged in code.
+a security group open to the world on SSH; with ``-c ack=1`` that finding is acknowledged in code
+(``-c cdk_ack=1``: with CDK's own API, bypassing ``governance.acknowledge``).
 """
 
 import aws_cdk as cdk
@@ -33,6 +34,10 @@ network = Network(stack, "Network")
 if app.node.try_get_context("ack"):
     governance.acknowledge(
         network.group, "PCI-NET-001", "Bastion reachable from anywhere during the migration only"
+    )
+if app.node.try_get_context("cdk_ack"):
+    cdk.Validations.of(network.group).acknowledge(
+        cdk.Acknowledgment(id="govern::PCI-NET-001", reason="acknowledged with CDK's own API")
     )
 governance.apply(app)
 app.synth()
