@@ -2,7 +2,7 @@
 
 A team adopting governance on an app that already has findings runs
 ``govern baseline create cdk.out -o governance-baseline.json``. Each entry records the rule, the
-stack, the logical id and a fingerprint of the offending property (the SHA-256 of the value at the
+stack and its template file, the logical id and a fingerprint of the offending property (the SHA-256 of the value at the
 finding's property path), the date it was accepted and, optionally, an expiry date like an
 exception's. Afterwards the plugin (policy key ``baseline``) and ``govern check --baseline FILE``
 fail only on findings that are not in the baseline; a finding whose property changed is new, and
@@ -45,10 +45,13 @@ class BaselineEntry:
     accepted: dt.date | None = None
     expires: dt.date | None = None
     message: str = ""
+    #: The template's file name (``App.template.json``): what is matched, since the plugin and
+    #: ``govern check`` may name a stack differently (artifact id or ``stackName``).
+    template: str = ""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
-        return (self.rule, self.stack, self.logical_id, self.fingerprint)
+        return (self.rule, self.template or self.stack, self.logical_id, self.fingerprint)
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and self.expires < today
@@ -57,6 +60,7 @@ class BaselineEntry:
         data: dict[str, Any] = {
             "rule": self.rule,
             "stack": self.stack,
+            "template": self.template,
             "logical_id": self.logical_id,
             "property_path": self.property_path,
             "fingerprint": self.fingerprint,
@@ -168,6 +172,7 @@ def create(
             accepted=today,
             expires=expires,
             message=f.message,
+            template=Path(f.template_path).name,
         )
         entries.setdefault(entry.key, entry)
     ordered = sorted(entries.values(), key=lambda e: (e.stack, e.logical_id, e.rule, e.fingerprint))
@@ -216,6 +221,7 @@ def load(path: str | Path) -> Baseline:
                 accepted=_date(raw.get("accepted"), f"{where}.accepted", file),
                 expires=_date(raw.get("expires"), f"{where}.expires", file),
                 message=raw.get("message") if isinstance(raw.get("message"), str) else "",
+                template=raw.get("template") if isinstance(raw.get("template"), str) else "",
             )
         )
     return Baseline(entries, str(file))
@@ -240,10 +246,13 @@ def apply(
     for f in findings:
         if not eligible(f):
             continue
-        key = (f.rule_id, f.stack, f.logical_id, fingerprint(f, index.get(f.template_path)))
-        entry = entries.get(key)
+        found = fingerprint(f, index.get(f.template_path))
+        entry = entries.get((f.rule_id, Path(f.template_path).name, f.logical_id, found))
+        if entry is None:  # an entry written without its template's file name
+            entry = entries.get((f.rule_id, f.stack, f.logical_id, found))
         if entry is None:
             continue
+        key = entry.key
         matched.add(key)
         if entry.expired(today):
             continue

@@ -160,3 +160,14 @@ def test_compliance_report_shows_baselined_findings_with_their_date(tmp_path):
         "in the adoption baseline since 2026-12-03",
     )
     assert report.finding_counts()["violation"] == 0
+
+
+def test_entries_match_by_template_file_whatever_the_stack_is_called():
+    """govern check names a stack by its stackName, the plugin by its template file."""
+    body = _body()
+    named = evaluate([Template("app-prod", "out/App.template.json", body)], Policy())
+    created = baseline.create(named.findings, named.templates, today=TODAY)
+    assert {e.template for e in created.entries} == {"App.template.json"}
+    by_file = evaluate([Template("App", "/elsewhere/App.template.json", body)], Policy())
+    outcome = baseline.apply(by_file.findings, by_file.templates, created, today=TODAY)
+    assert outcome.stale == [] and verdict(by_file.findings, Severity.ERROR).passed
