@@ -55,13 +55,38 @@ def apply_aspects(app: App, policy: Policy) -> None:
         Aspects.of(app).add(DestroyableAspect(), priority=AspectPriority.MUTATING)
 
 
-def apply(app: App, policy: Policy | None = None) -> GovernancePlugin:
-    """Attach governance to ``app``: mutating Aspects first, then the validation plugins."""
+#: Exit status of an app whose ``governance`` configuration is refused (as ``govern``'s usage error).
+CONFIG_ERROR_EXIT = 2
+
+
+def apply(
+    app: App, policy: Policy | None = None, *, exit_on_error: bool = True
+) -> GovernancePlugin:
+    """Attach governance to ``app``: mutating Aspects first, then the validation plugins.
+
+    The policy is read from the app's context unless given. A bad ``governance`` block (unknown
+    key, rule id or environment, a value of the wrong type) is a :class:`PolicyError` whose
+    message is one sentence naming the key. By default ``apply`` prints it as one line on
+    standard error (``governance: configuration error: ...``) and ends the app with exit status
+    2, so ``cdk synth`` shows that line and fails without a traceback through this package. With
+    ``exit_on_error=False`` the :class:`PolicyError` is raised instead, for apps and tests that
+    handle it themselves.
+    """
     from aws_cdk import Validations
 
     from governance.plugin import GovernancePlugin
+    from governance.policy import PolicyError
 
-    policy = policy or policy_from_app(app)
+    if policy is None:
+        try:
+            policy = policy_from_app(app)
+        except PolicyError as exc:
+            if not exit_on_error:
+                raise
+            import sys
+
+            print(f"governance: configuration error: {exc}", file=sys.stderr)
+            raise SystemExit(CONFIG_ERROR_EXIT) from None
     apply_aspects(app, policy)
     plugin = GovernancePlugin(policy)
     plugins: list = [plugin]

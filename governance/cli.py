@@ -143,6 +143,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         errors.extend(unexpected(t.path, exc) for t, exc in broken)
     for err in errors:
         print(f"govern: {err.path}: {err.problem}", file=sys.stderr)
+    errors.extend(_check_baseline(args, policy, result))
     try:
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     except OSError as exc:
@@ -159,6 +160,63 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     threshold = policy.fail_on if args.fail_on is None else args.fail_on
     return EXIT_OK if verdict(result.findings, threshold).passed else EXIT_FINDINGS
+
+
+def _baseline_path(args: argparse.Namespace, policy: Policy) -> Path | None:
+    """``--baseline FILE``, else the policy's ``baseline`` relative to the config's directory."""
+    from governance.baseline import resolve
+
+    if getattr(args, "baseline", None):
+        return Path(args.baseline)
+    if not policy.baseline:
+        return None
+    config = getattr(args, "config", None) or "cdk.json"
+    return resolve(policy.baseline, Path(config).resolve().parent)
+
+
+def _check_baseline(args: argparse.Namespace, policy: Policy, result: Any) -> list:
+    """Apply the baseline to ``result`` in place; its stale and expired entries go to stderr.
+
+    Returns the input errors (an unreadable baseline), which make the run exit 2."""
+    from governance import baseline
+    from governance.template import InputError
+
+    path = _baseline_path(args, policy)
+    if path is None:
+        return []
+    try:
+        loaded = baseline.load(path)
+    except InputError as exc:
+        print(f"govern: {exc.path}: {exc.problem}", file=sys.stderr)
+        return [exc]
+    outcome = baseline.apply(result.findings, result.templates, loaded)
+    for line in outcome.messages():
+        print(f"govern: {path}: {line}", file=sys.stderr)
+    return []
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """``govern baseline create``: record today's findings as the adoption baseline."""
+    from governance import baseline
+    from governance.engine import evaluate
+    from governance.exceptions import parse_expires
+    from governance.template import load_inputs
+
+    try:
+        expires = parse_expires(args.expires)
+    except ValueError as exc:
+        raise UsageError(f"--expires: {exc}") from None
+    policy = load_policy(args)
+    templates, errors = load_inputs(args.paths)
+    for err in errors:
+        print(f"govern: {err.path}: {err.problem}", file=sys.stderr)
+    if errors:
+        return EXIT_USAGE
+    result = evaluate(templates, policy)
+    created = baseline.create(result.findings, result.templates, expires=expires)
+    baseline.write(created, args.output)
+    print(f"govern: {len(created.entries)} findings recorded in {args.output}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -230,8 +288,22 @@ def build_parser(*, extensions: bool = True) -> argparse.ArgumentParser:
     )
     check.add_argument("-o", "--output", help="write to this file instead of standard output")
     add_limit_arguments(check)
+    check.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="fail only on findings not in this adoption baseline (default: the policy's baseline)",
+    )
     add_policy_arguments(check)
     check.set_defaults(func=cmd_check)
+
+    base = sub.add_parser("baseline", help="the adoption baseline of today's findings")
+    base_sub = base.add_subparsers(dest="baseline_command", required=True, metavar="ACTION")
+    create = base_sub.add_parser("create", help="record today's findings in a baseline file")
+    create.add_argument("paths", nargs="+", metavar="PATH", help="cdk.out, template or folder")
+    create.add_argument("-o", "--output", required=True, help="baseline file to write")
+    create.add_argument("--expires", metavar="YYYY-MM-DD", help="date the entries stop covering")
+    add_policy_arguments(create)
+    create.set_defaults(func=cmd_baseline)
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -281,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    parser = build_parser(extensions=not argv or argv[0] not in ("check", "rules"))
+    parser = build_parser(extensions=not argv or argv[0] not in ("check", "rules", "baseline"))
     args = parser.parse_args(argv)
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)

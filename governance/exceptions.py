@@ -224,10 +224,18 @@ def cdk_acknowledgements(template: Template) -> list[tuple[str, str, str]]:
     except (OSError, json.JSONDecodeError):
         return []
     name = Path(template.path).name
+    # A nested stack's constructs are recorded in its top-level stack's metadata: read every
+    # stack's; the caller keeps the acknowledgements whose scope holds this template's resources.
+    nested = template.parent is not None
     out: list[tuple[str, str, str]] = []
-    for artifact in (manifest.get("artifacts") or {}).values():
+    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    for artifact in (artifacts if isinstance(artifacts, dict) else {}).values():
+        if not isinstance(artifact, dict):
+            continue
         props = artifact.get("properties") or {}
-        if artifact.get("type") != "aws:cloudformation:stack" or props.get("templateFile") != name:
+        if artifact.get("type") != "aws:cloudformation:stack" or not isinstance(props, dict):
+            continue
+        if not nested and props.get("templateFile") != name:
             continue
         entries = dict(artifact.get("metadata") or {})
         meta_file = artifact.get("additionalMetadataFile")
@@ -264,11 +272,14 @@ def govern_exceptions(
     of a non-waivable rule.
     """
     today = today or dt.date.today()
+    templates = list(templates)
+    acknowledge_cdk_internal(templates, findings)
     by_resource: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         by_resource.setdefault((f.template_path, f.logical_id), []).append(f)
     extra: list[Finding] = []
-    flagged: set[tuple[str, str, str]] = set()  # (template, ack id, scope) already reported
+    flagged: set[tuple[str, str, str]] = set()  # (directory, ack id, scope) already reported
+    expired_by_scope: dict[tuple[str, str, str], list[Any]] = {}
     for template in templates:
         for resource in template.resources.values():
             records = resource_exceptions(resource)
@@ -288,17 +299,12 @@ def govern_exceptions(
                     elif not f.acknowledged:
                         f.status, f.reason = "acknowledged", record.reason
                 if expired:
-                    extra.append(
-                        _exception_finding(
-                            EXPIRED,
-                            resource,
-                            f"exception for {record.ack_id} expired on {verdict['expires']}"
-                            f"{_who(record)}; renew it or fix the resource",
-                            verdict,
-                        )
-                    )
+                    # one record reaches every resource under its scope (a queue and its
+                    # QueuePolicy): it is reported once, on the construct that carries it
+                    group = (str(Path(template.path).parent), record.ack_id, record.scope or "")
+                    expired_by_scope.setdefault(group, []).append((resource, record, verdict))
                 if not waivable:
-                    key = (template.path, record.ack_id, record.scope or "")
+                    key = (str(Path(template.path).parent), record.ack_id, record.scope or "")
                     if key not in flagged:
                         flagged.add(key)
                         extra.append(
@@ -311,7 +317,88 @@ def govern_exceptions(
                             )
                         )
         extra.extend(_direct_non_waivable(template, findings, policy, flagged))
+    for group in expired_by_scope.values():
+        resource, record, verdict = _carrier(group, by_resource)
+        extra.append(
+            _exception_finding(
+                EXPIRED,
+                resource,
+                f"exception for {record.ack_id} expired on {verdict['expires']}"
+                f"{_who(record)}; renew it or fix the resource",
+                verdict,
+            )
+        )
     return extra
+
+
+#: Constructs CDK adds to a stack while it synthesizes, after Aspects have run, so no Aspect or
+#: ``Tags.of()`` can reach them: ``{construct id: what it is}``.
+CDK_INTERNAL_CONSTRUCTS = {
+    "Custom::CrossRegionExportWriterCustomResourceProvider": "cross-region reference writer",
+    "Custom::CrossRegionExportReaderCustomResourceProvider": "cross-region reference reader",
+}
+#: Rules such resources cannot satisfy from the app.
+CDK_INTERNAL_RULES = ("TAG-001", "COST-TAG-001")
+CDK_INTERNAL_KIND = "cdk-internal"
+
+
+def cdk_internal(resource: Resource) -> str | None:
+    """What a CDK-internal resource is (``cross-region reference writer``), else ``None``.
+
+    Known by its construct path (``Stack/Custom::CrossRegionExport...Provider/Role``) or, in a
+    template without path metadata, by its logical id.
+    """
+    path = resource.construct_path
+    for construct_id, what in CDK_INTERNAL_CONSTRUCTS.items():
+        if path is not None:
+            if construct_id in path.split("/"):
+                return what
+        elif resource.logical_id.startswith(construct_id.replace("::", "")):
+            return what
+    return None
+
+
+def acknowledge_cdk_internal(templates: Iterable[Template], findings: list[Finding]) -> None:
+    """Acknowledge tag findings on CDK-internal resources, with the reason the report shows.
+
+    CDK creates the cross-region reference provider's role and handler when it prepares the
+    stack, after every Aspect has run, as raw resources without a tag manager: the app cannot
+    tag them, so the finding is kept (status acknowledged, ``exception.kind`` ``cdk-internal``)
+    rather than failing every app that uses cross-region references.
+    """
+    index = {(t.path, r.logical_id): r for t in templates for r in t.resources.values()}
+    for f in findings:
+        if f.rule_id not in CDK_INTERNAL_RULES or f.acknowledged or f.source != "governance":
+            continue
+        resource = index.get((f.template_path, f.logical_id))
+        what = cdk_internal(resource) if resource is not None else None
+        if what is None:
+            continue
+        f.status = "acknowledged"
+        f.reason = (
+            f"created by CDK ({what}) after Aspects run, as a raw resource without a tag"
+            " manager: the app cannot tag it (CloudFormation stack tags still reach it)"
+        )
+        f.exception = {"kind": CDK_INTERNAL_KIND, "reason": f.reason, "expired": False}
+
+
+def _carrier(
+    group: list[tuple[Resource, ExceptionRecord, dict[str, Any]]],
+    by_resource: dict[tuple[str, str], list[Finding]],
+) -> tuple[Resource, ExceptionRecord, dict[str, Any]]:
+    """Of the resources one record reached, the one that carries it: the construct at its scope
+    (``Jobs`` or ``Jobs/Resource``), else one with a finding of its rule, else the first."""
+    scope = group[0][1].scope
+    if scope:
+        for item in group:
+            if item[0].construct_path in (scope, f"{scope}/Resource"):
+                return item
+    for item in group:
+        resource, record, _ = item
+        mine = by_resource.get((resource.template.path, resource.logical_id), [])
+        if any(f.rule_id == record.rule for f in mine):
+            return item
+    return group[0]
 
 
 def _direct_non_waivable(
@@ -321,10 +408,9 @@ def _direct_non_waivable(
     if not policy.non_waivable:
         return
     for ack_id, reason, scope in cdk_acknowledgements(template):
-        key = (template.path, ack_id, scope)
+        key = (str(Path(template.path).parent), ack_id, scope)
         if not is_non_waivable(policy, ack_id) or key in flagged:
             continue
-        flagged.add(key)
         _, rule_id = split_id(ack_id)
         under = [
             r
@@ -332,8 +418,13 @@ def _direct_non_waivable(
             if r.type != "AWS::CDK::Metadata" and _under(r.construct_path, scope)
         ]
         if not under:
-            continue
-        hit = {f.logical_id for f in findings if f.rule_id == rule_id}
+            continue  # the scope lies in another template (a nested stack, say)
+        flagged.add(key)
+        hit = {
+            f.logical_id
+            for f in findings
+            if f.rule_id == rule_id and f.template_path == template.path
+        }
         anchor = next((r for r in under if r.logical_id in hit), under[0])
         record = ExceptionRecord(rule=rule_id, reason=reason, plugin=split_id(ack_id)[0])
         verdict = {**record.to_dict(policy), "scope": scope}

@@ -252,15 +252,27 @@ class Policy:
     thresholds: Thresholds = field(default_factory=Thresholds)
     #: ``governance.conflicts``: which side wins where a cdk-nag rule asks the opposite of ours.
     conflicts: Mapping[str, str] = field(default_factory=dict)
+    #: Categories whose rules report at most a warning because the app has not configured what
+    #: they compare against (see :func:`provisional_categories`); empty for ``Policy()``.
+    provisional: tuple[Category, ...] = ()
+    #: Adoption baseline file (``governance.baseline``), relative to the app's directory: its
+    #: findings do not fail synth (see :mod:`governance.baseline`).
+    baseline: str | None = None
 
     def __post_init__(self) -> None:
         _check_conflicts(self)
 
     def severity_for(self, rule_id: str, category: str, default: Severity) -> Severity:
+        """A rule's severity: its override, else its category's, else (for a category not yet
+        configured) at most a warning, else the rule's own."""
         override = self.rules.get(rule_id)
         if override is not None and override.severity is not None:
             return override.severity
-        return self.category_severity.get(category, default)  # type: ignore[call-overload]
+        if category in self.category_severity:
+            return self.category_severity[category]  # type: ignore[index]
+        if category in self.provisional:
+            return min(default, Severity.WARNING)
+        return default
 
     def enabled(self, rule_id: str) -> bool:
         override = self.rules.get(rule_id)
@@ -284,7 +296,42 @@ class Policy:
         prof = _name(profile, "profile")
         merged = _merged(governance, env, prof)
         kwargs = _read_layer(merged, "governance")
+        kwargs["provisional"] = provisional_categories(governance, merged, explicit_suffix=suffix)
         return cls(environment=env, profile=prof, suffix=_suffix(suffix, env), **kwargs)
+
+
+#: What configures each category whose rules compare against the app's own choices; until then
+#: the category's rules report at most warnings (documented in docs/governance.md).
+PROVISIONAL_UNTIL = {
+    Category.COST: "governance.thresholds",
+    Category.NAMING: "governance.environments or -c suffix=",
+    Category.TAGGING: "governance.mandatory_tags or governance.tag_values",
+}
+
+
+def provisional_categories(
+    governance: Mapping[str, Any] | None,
+    merged: Mapping[str, Any],
+    *,
+    explicit_suffix: str | None = None,
+) -> tuple[Category, ...]:
+    """The categories an app has not configured yet (:data:`PROVISIONAL_UNTIL`).
+
+    Cost rules judge against ceilings and tag keys that are one organisation's choice, naming
+    rules against a suffix convention, tagging against a list of keys: on an app that has not
+    said what it wants, their findings are advice (warnings), not a failed synth. Security and
+    lifecycle rules keep their severities whatever is configured. An explicit
+    ``category_severity`` or ``rules.<ID>.severity`` always wins (:meth:`Policy.severity_for`).
+    """
+    block = governance if isinstance(governance, Mapping) else {}
+    out = []
+    if "thresholds" not in merged:
+        out.append(Category.COST)
+    if not block.get("environments") and explicit_suffix is None:
+        out.append(Category.NAMING)
+    if "mandatory_tags" not in merged and "tag_values" not in merged:
+        out.append(Category.TAGGING)
+    return tuple(out)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -304,6 +351,7 @@ _LAYER_KEYS = frozenset(
         "audit_log_markers",
         "thresholds",
         "conflicts",
+        "baseline",
     }
 )
 _TOP_KEYS = _LAYER_KEYS | {"environments", "profiles"}
@@ -465,6 +513,11 @@ def _read_layer(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
         kwargs["thresholds"] = _thresholds(raw["thresholds"], f"{where}.thresholds")
     if "conflicts" in raw:
         kwargs["conflicts"] = _conflicts(raw["conflicts"], f"{where}.conflicts")
+    if "baseline" in raw:
+        value = raw["baseline"]
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise PolicyError(f"{where}.baseline must be a file path or null; got {value!r}")
+        kwargs["baseline"] = value
     return kwargs
 
 

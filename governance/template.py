@@ -200,6 +200,8 @@ class Template:
     sha256: str = ""
     environment: str | None = None  # "aws://account/region" from the cloud assembly
     acknowledgements: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: The name of the stack that deploys this one as a nested stack; ``None`` at the top level.
+    parent: str | None = None
     #: Every template judged in the same run (set by the engine), for rules that count across
     #: stacks (NAT gateways, REST APIs per environment) or follow cross-stack references.
     siblings: list[Template] = field(default_factory=list, repr=False, compare=False)
@@ -329,49 +331,246 @@ def is_cloud_assembly(path: Path) -> bool:
     return path.is_dir() and (path / "manifest.json").is_file()
 
 
-def load_cloud_assembly(directory: Path) -> list[Template]:
-    """Every stack template of a cloud assembly, nested stage assemblies included."""
+#: The resource type of a nested stack, and the file name ending CDK gives its template asset.
+NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
+NESTED_TEMPLATE_SUFFIX = ".nested.template.json"
+
+
+def nested_template_file(resource: Resource) -> str | None:
+    """The file name of the nested template a CDK ``NestedStack`` resource deploys, if any.
+
+    CDK records it as the resource's ``aws:asset:path`` metadata; without asset metadata (an app
+    run with ``--no-asset-metadata``, or outside the CDK CLI) the asset hash in ``TemplateURL`` is
+    looked up in the asset manifests (``*.assets.json``) beside the template. Only a plain file
+    name ending ``.nested.template.json`` is followed, never a path out of the directory.
+    """
+    if resource.type != NESTED_STACK_TYPE:
+        return None
+    asset = resource.metadata.get("aws:asset:path")
+    if not isinstance(asset, str):
+        asset = _asset_from_url(resource)
+    if not isinstance(asset, str) or not asset.endswith(NESTED_TEMPLATE_SUFFIX):
+        return None
+    if Path(asset).name != asset or asset.startswith("."):
+        return None
+    return asset
+
+
+_ASSET_HASH = re.compile(r"\b([0-9a-f]{64})\.json\b")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for sub in value.values():
+            yield from _strings(sub)
+    elif isinstance(value, list):
+        for sub in value:
+            yield from _strings(sub)
+
+
+def _asset_from_url(resource: Resource) -> str | None:
+    hashes = {
+        m for text in _strings(resource.prop("TemplateURL")) for m in _ASSET_HASH.findall(text)
+    }
+    if not hashes:
+        return None
+    files = _asset_files(str(Path(resource.template.path).parent))
+    found = [files[h][0] for h in sorted(hashes) if h in files]
+    return found[0] if len(found) == 1 else None
+
+
+def _asset_files(directory: str) -> dict[str, tuple[str, str]]:
+    """``{asset hash: (source path, display name)}`` from the asset manifests in ``directory``."""
+    out: dict[str, tuple[str, str]] = {}
+    for manifest in sorted(Path(directory).glob("*.assets.json")):
+        try:
+            data = json.loads(manifest.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        files = data.get("files") if isinstance(data, dict) else None
+        for key, entry in (files if isinstance(files, dict) else {}).items():
+            source = entry.get("source") if isinstance(entry, dict) else None
+            path = source.get("path") if isinstance(source, dict) else None
+            if isinstance(path, str):
+                name = entry.get("displayName")
+                out[str(key)] = (path, name if isinstance(name, str) else "")
+    return out
+
+
+def _nested_name(parent: Template, resource: Resource) -> str:
+    """``Parent/Child`` for the nested stack ``Child``: from the construct path, else the asset's
+    display name (``Child Nested Stack Template``), else the resource's logical id."""
+    path = resource.construct_path or ""
+    head, _, tail = path.rpartition("/")
+    if head.endswith(".NestedStack") and tail.endswith(".NestedStackResource"):
+        child = head[: -len(".NestedStack")].rsplit("/", 1)[-1]
+        if child:
+            return f"{parent.name}/{child}"
+    label = " Nested Stack Template"
+    for text in _strings(resource.prop("TemplateURL")):
+        for digest in _ASSET_HASH.findall(text):
+            _, display = _asset_files(str(Path(parent.path).parent)).get(digest, ("", ""))
+            if display.endswith(label) and display[: -len(label)].strip():
+                return f"{parent.name}/{display[: -len(label)].strip()}"
+    return f"{parent.name}/{resource.logical_id}"
+
+
+def nested_templates(
+    parent: Template,
+    errors: list[InputError],
+    acknowledgements: dict[str, dict[tuple[str, str], dict[str, Any]]] | None = None,
+    _chain: tuple[Path, ...] = (),
+) -> list[Template]:
+    """The templates of the nested stacks ``parent`` declares, each followed by its own.
+
+    A nested template that is missing, unreadable or that includes itself (directly or through
+    its children) is appended to ``errors`` as an :class:`InputError`; the others are still
+    returned. Nested templates inherit the parent's environment and take their acknowledgements
+    from ``acknowledgements`` (keyed by template file name, as :func:`read_acknowledgements`).
+    """
+    directory = Path(parent.path).parent
+    chain = (*_chain, Path(parent.path).resolve())
+    out: list[Template] = []
+    for resource in parent.of_type(NESTED_STACK_TYPE):
+        asset = nested_template_file(resource)
+        if asset is None:
+            continue
+        file = directory / asset
+        if file.resolve() in chain:
+            errors.append(
+                InputError(file, f"nested stack {resource.logical_id} includes its own template")
+            )
+            continue
+        try:
+            child = load_template_file(file, name=_nested_name(parent, resource))
+        except InputError as exc:
+            where = f"nested stack {resource.logical_id} of {parent.name}"
+            errors.append(InputError(exc.path, f"{exc.problem} ({where})"))
+            continue
+        child.environment = parent.environment
+        child.parent = parent.name
+        child.acknowledgements = (acknowledgements or {}).get(asset, {})
+        out.append(child)
+        out.extend(nested_templates(child, errors, acknowledgements, chain))
+    return out
+
+
+def with_nested(
+    templates: list[Template],
+    errors: list[InputError],
+    acknowledgements: dict[str, dict[tuple[str, str], dict[str, Any]]] | None = None,
+) -> list[Template]:
+    """``templates``, each followed by the templates of its nested stacks (depth first)."""
+    out: list[Template] = []
+    for template in templates:
+        out.append(template)
+        out.extend(nested_templates(template, errors, acknowledgements))
+    return out
+
+
+def _mapping(value: Any, path: Path, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(path, f"not a cloud assembly manifest ({what} is not an object)")
+    return value
+
+
+def _load_assembly(
+    directory: Path, templates: list[Template], errors: list[InputError], seen: set[Path]
+) -> None:
+    """Append the stack templates (and their nested stacks) of one assembly and its stages."""
+    here = directory.resolve()
     manifest_path = directory / "manifest.json"
+    if here in seen:
+        raise InputError(manifest_path, "nested cloud assembly refers back to an enclosing one")
+    seen.add(here)
     try:
         manifest = json.loads(manifest_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(manifest_path, f"unreadable cloud assembly manifest ({exc})") from None
+    manifest = _mapping(manifest, manifest_path, "the manifest")
+    artifacts = manifest.get("artifacts")
+    artifacts = _mapping({} if artifacts is None else artifacts, manifest_path, "artifacts")
     acks = read_acknowledgements(directory)
-    templates: list[Template] = []
-    for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
+    for artifact_id, raw in artifacts.items():
+        artifact = _mapping(raw, manifest_path, f"artifact {artifact_id}")
         kind = artifact.get("type")
-        props = artifact.get("properties") or {}
+        props = artifact.get("properties")
+        props = _mapping({} if props is None else props, manifest_path, f"{artifact_id} properties")
         if kind == "aws:cloudformation:stack" and props.get("templateFile"):
+            file = props["templateFile"]
+            if not isinstance(file, str):
+                raise InputError(
+                    manifest_path, f"artifact {artifact_id} templateFile is not a name"
+                )
+            name = props.get("stackName")
             tpl = load_template_file(
-                directory / props["templateFile"], name=props.get("stackName") or artifact_id
+                directory / file, name=name if isinstance(name, str) and name else artifact_id
             )
-            tpl.environment = artifact.get("environment")
-            tpl.acknowledgements = acks.get(props["templateFile"], {})
+            env = artifact.get("environment")
+            tpl.environment = env if isinstance(env, str) else None
+            tpl.acknowledgements = acks.get(file, {})
             templates.append(tpl)
+            templates.extend(nested_templates(tpl, errors, acks))
         elif kind == "cdk:cloud-assembly" and props.get("directoryName"):
-            templates.extend(load_cloud_assembly(directory / props["directoryName"]))
+            sub = props["directoryName"]
+            if not isinstance(sub, str):
+                raise InputError(
+                    manifest_path, f"artifact {artifact_id} directoryName is not a name"
+                )
+            _load_assembly(directory / sub, templates, errors, seen)
+
+
+def load_cloud_assembly(directory: Path) -> list[Template]:
+    """Every stack template of a cloud assembly: nested stage assemblies and nested stacks
+    (``AWS::CloudFormation::Stack`` resources deploying ``*.nested.template.json``) included.
+
+    Raises :class:`InputError` for a manifest or validation report of the wrong shape, an
+    assembly that includes itself, or a missing or malformed template (the first problem found).
+    """
+    templates: list[Template] = []
+    errors: list[InputError] = []
+    _load_assembly(directory, templates, errors, set())
+    if errors:
+        raise errors[0]
     return templates
 
 
 def read_acknowledgements(directory: Path) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
     """Acknowledged findings from CDK's ``validation-report.json``.
 
-    Returns ``{template file: {(rule id, logical id): {"reason", "acknowledged_id", ...}}}``.
+    Returns ``{template file: {(rule id, logical id): {"reason", "acknowledged_id", ...}}}``;
+    ``{}`` when the assembly has no report. A report that is unreadable or of the wrong shape
+    raises :class:`InputError`: acknowledgements silently lost would turn into violations.
     """
     report_path = directory / "validation-report.json"
     if not report_path.is_file():
         return {}
     try:
         report = json.loads(report_path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(report_path, f"unreadable validation report ({exc})") from None
+
+    def shape(value: Any, kind: type, what: str) -> Any:
+        if value is None:
+            return kind()
+        if not isinstance(value, kind):
+            noun = "a list" if kind is list else "an object"
+            raise InputError(report_path, f"not a CDK validation report ({what} is not {noun})")
+        return value
+
     out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-    for plugin in report.get("pluginReports", []):
-        for sup in plugin.get("suppressedViolations", []) or []:
-            for construct in sup.get("violatingConstructs", []):
-                cfn = construct.get("cloudFormationResource") or {}
-                tpl = Path(cfn.get("templatePath", "")).name
-                key = (sup.get("ruleName", ""), cfn.get("logicalId", ""))
+    report = shape(report, dict, "the report")
+    for plugin in shape(report.get("pluginReports"), list, "pluginReports"):
+        plugin = shape(plugin, dict, "a plugin report")
+        for sup in shape(plugin.get("suppressedViolations"), list, "suppressedViolations"):
+            sup = shape(sup, dict, "a suppressed violation")
+            for construct in shape(sup.get("violatingConstructs"), list, "violatingConstructs"):
+                construct = shape(construct, dict, "a violating construct")
+                cfn = shape(construct.get("cloudFormationResource"), dict, "cloudFormationResource")
+                tpl = Path(str(cfn.get("templatePath", ""))).name
+                key = (str(sup.get("ruleName", "")), str(cfn.get("logicalId", "")))
                 out.setdefault(tpl, {})[key] = {
                     "plugin": plugin.get("pluginName"),
                     "reason": sup.get("reason"),
@@ -388,6 +587,9 @@ def load_inputs(
 
     The boundary is one input (one file, or one cloud assembly): whatever goes wrong while
     reading it, or while building the indexes rules use, becomes one :class:`InputError` for it.
+    Nested stack templates come with their parent (after it), whatever the input: a cloud
+    assembly, a folder (a ``*.nested.template.json`` that a parent in the folder deploys is
+    loaded once, as its nested stack) or a single template file.
     """
     templates: list[Template] = []
     errors: list[InputError] = []
@@ -399,13 +601,16 @@ def load_inputs(
                 if not path.exists():
                     raise InputError(path, "no such file or directory")
                 if is_cloud_assembly(path):
-                    templates.extend(prepared(t) for t in load_cloud_assembly(path))
+                    start = len(templates)
+                    _load_assembly(path, templates, errors, set())
+                    templates[start:] = [prepared(t) for t in templates[start:]]
                 elif path.is_dir():
                     found = _load_folder(path, templates, errors)
                     if not found and not errors:
                         raise InputError(path, "folder holds no CloudFormation template")
                 else:
-                    templates.append(prepared(load_template_file(path)))
+                    tpl = load_template_file(path)
+                    templates.extend(prepared(t) for t in with_nested([tpl], errors))
             except InputError as exc:
                 errors.append(exc)
             except Exception as exc:  # the boundary: one line for this input, the run goes on
@@ -416,21 +621,39 @@ def load_inputs(
 
 
 def _load_folder(path: Path, templates: list[Template], errors: list[InputError]) -> int:
+    """Append every template of a folder (each followed by its nested stacks); returns how many."""
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(TEMPLATE_SUFFIXES))
-    found = 0
+    found: list[Template] = []
+    loaded: set[Path] = set()
     for file in files:
         if file.name in ("manifest.json", "tree.json", "validation-report.json"):
             continue
         if file.name.endswith((".assets.json", ".metadata.json")):
             continue
+        if file.name.endswith(NESTED_TEMPLATE_SUFFIX):
+            continue  # loaded below, under its parent or on its own
+        before = len(errors)
         try:
-            templates.append(prepared(load_template_file(file)))
-            found += 1
+            group = [prepared(t) for t in with_nested([load_template_file(file)], errors)]
         except InputError as exc:
             errors.append(exc)
+            continue
         except Exception as exc:  # the boundary: one line for this file, the run goes on
             errors.append(unexpected(file, exc))
-    return found
+            continue
+        found.extend(group)
+        loaded.update(Path(one.path).resolve() for one in group)
+        loaded.update(Path(e.path).resolve() for e in errors[before:])
+    for file in files:
+        if file.name.endswith(NESTED_TEMPLATE_SUFFIX) and file.resolve() not in loaded:
+            try:
+                found.append(prepared(load_template_file(file)))
+            except InputError as exc:
+                errors.append(exc)
+            except Exception as exc:  # the boundary: one line for this file, the run goes on
+                errors.append(unexpected(file, exc))
+    templates.extend(found)
+    return len(found)
 
 
 def prepared(template: Template) -> Template:

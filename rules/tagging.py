@@ -24,6 +24,8 @@ from governance.template import Resource
 def missing_mandatory_tag(resource: Resource, policy: Policy) -> Iterator[Issue]:
     """Every resource that takes tags carries each mandatory tag key with a non-empty value.
 
+    One finding per resource, listing every mandatory key that is missing or empty.
+
     Why:
         Tags are how an auditor scopes the cardholder-data environment (inventory of in-scope
         components, PCI DSS 12.5.1) and how finance allocates cost. A resource without its
@@ -42,11 +44,19 @@ def missing_mandatory_tag(resource: Resource, policy: Policy) -> Iterator[Issue]
     if isinstance(tags, Unresolved):
         yield undecidable(f"tags cannot be read: {tags.reason}", "Properties/Tags")
         return
+    missing, empty = [], []
     for key in policy.mandatory_tags:
         value = tags.get(key)
         if isinstance(value, (Unresolved, dict)):
             continue  # a tag value computed at deploy time is present
         if value is None:
-            yield violation(f"mandatory tag {key!r} is missing", "Properties/Tags")
+            missing.append(key)
         elif str(value).strip() == "":
-            yield violation(f"mandatory tag {key!r} is empty", "Properties/Tags")
+            empty.append(key)
+    if missing or empty:
+        parts = [
+            f"{what}: {', '.join(keys)}"
+            for what, keys in (("missing", missing), ("empty", empty))
+            if keys
+        ]
+        yield violation(f"mandatory tags {'; '.join(parts)}", "Properties/Tags")

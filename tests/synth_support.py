@@ -26,7 +26,10 @@ def run_cdk_synth(
         cmd += ["--app", app]
     for key, value in (context or {}).items():
         cmd += ["-c", f"{key}={value}"]
-    env = {**os.environ, **CDK_ENV}
+    # An app outside the repository root must import this checkout's governance package, not
+    # whichever one the virtual environment has installed.
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, **CDK_ENV, "PYTHONPATH": path}
     return subprocess.run(
         cmd, cwd=app_dir, env=env, capture_output=True, text=True, timeout=600, check=False
     )

@@ -60,6 +60,8 @@ class StackScope:
     region: str | None
     resources: int
     sha256: str
+    #: The stack that deploys this one as a nested stack (``None`` for a top-level stack).
+    nested_in: str | None = None
 
 
 @dataclass
@@ -88,7 +90,11 @@ class ExceptionRow:
     approver: str | None
     expires: str | None
     scope: str | None
-    state: str  # "active" | "expired" | "non-waivable" | "unused" | "not applied"
+    #: "active" | "expired" | "non-waivable" | "unused" | "not applied" | "baselined" |
+    #: "cdk-internal" (a resource CDK creates after Aspects run; the reason says why)
+    state: str
+    #: For a baselined finding: the date its baseline entry was accepted.
+    accepted: str | None = None
 
 
 @dataclass
@@ -327,7 +333,11 @@ def exception_rows(templates: list[Template], findings: list[Finding]) -> list[E
         if f.rule_id in UNWAIVABLE_RULES or not (f.acknowledged or f.exception):
             continue
         exc = f.exception or {}
-        if exc.get("expired"):
+        if exc.get("kind") == "baseline":
+            state = "baselined"
+        elif exc.get("kind") == "cdk-internal":
+            state = "cdk-internal"
+        elif exc.get("expired"):
             state = "expired"
         elif exc and exc.get("waivable") is False:
             state = "non-waivable"
@@ -346,6 +356,7 @@ def exception_rows(templates: list[Template], findings: list[Finding]) -> list[E
                 expires=exc.get("expires"),
                 scope=exc.get("scope"),
                 state=state,
+                accepted=exc.get("accepted"),
             )
         )
         used.add((f.template_path, f.logical_id, f.rule_id))
@@ -418,14 +429,18 @@ def ruleset_version(rules: Iterable[Rule]) -> str:
     return digest.hexdigest()[:16]
 
 
+NOT_A_CHECKOUT = "not a git checkout"
+
+
 def git_commit(cwd: Path = ROOT) -> tuple[str, bool | None]:
-    """``(commit, dirty)`` of the working tree, or ``("unknown", None)`` outside git."""
+    """``(commit, dirty)`` of the git checkout holding ``cwd``; ``("not a git checkout", None)``
+    when there is none, ``("unknown", None)`` when git cannot be run."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
         )
         if head.returncode != 0:
-            return "unknown", None
+            return NOT_A_CHECKOUT, None
         status = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
             cwd=cwd,
@@ -437,6 +452,26 @@ def git_commit(cwd: Path = ROOT) -> tuple[str, bool | None]:
         return head.stdout.strip(), dirty
     except (OSError, subprocess.TimeoutExpired):
         return "unknown", None
+
+
+def judged_commit(templates: Iterable[Template]) -> tuple[str, bool | None]:
+    """The commit of the app that was judged: of the checkout holding its templates.
+
+    Taken from the judged templates' own directory (a ``cdk.out`` inside the app's repository
+    gives the app's commit), never from this tool's checkout; ``"not a git checkout"`` when the
+    templates lie outside any repository. Inputs from several checkouts list each commit.
+    """
+    directories = sorted({str(Path(t.path).resolve().parent) for t in templates})
+    if not directories:
+        return NOT_A_CHECKOUT, None
+    seen: dict[str, bool | None] = {}
+    for directory in directories:
+        head, dirty = git_commit(Path(directory))
+        seen[head] = bool(seen.get(head)) or dirty if head in seen else dirty
+    if len(seen) == 1:
+        return next(iter(seen.items()))
+    dirty_any = any(seen.values())
+    return ", ".join(sorted(seen)), dirty_any
 
 
 # --- building ----------------------------------------------------------------------------------
@@ -460,10 +495,25 @@ def build_report(
     title: str | None = None,
     now: dt.datetime | None = None,
     commit: tuple[str, bool | None] | None = None,
+    baseline: str | Path | None = None,
 ) -> ComplianceReport:
-    """Judge the inputs and assemble everything the auditor reads."""
+    """Judge the inputs and assemble everything the auditor reads.
+
+    ``baseline`` (else the policy's ``baseline``, relative to the working directory) marks the
+    findings of the adoption baseline as baselined, with the date each was accepted.
+    """
+    from governance import baseline as adoption
+
     templates, errors = load_inputs(list(paths))
     result = evaluate(templates, policy)
+    chosen = baseline or (
+        adoption.resolve(policy.baseline, Path.cwd()) if policy.baseline else None
+    )
+    if chosen is not None:
+        try:
+            adoption.apply(result.findings, result.templates, adoption.load(chosen))
+        except InputError as exc:
+            errors.append(exc)
     return report_from_result(
         result,
         policy,
@@ -515,10 +565,19 @@ def report_from_result(
     for t in templates:
         account, region = split_environment(t.environment)
         scope.append(
-            StackScope(t.name, t.path, t.environment, account, region, len(t.resources), t.sha256)
+            StackScope(
+                t.name,
+                t.path,
+                t.environment,
+                account,
+                region,
+                len(t.resources),
+                t.sha256,
+                nested_in=t.parent,
+            )
         )
     specs = requirement_specs(result.rules)
-    head, dirty = commit or git_commit()
+    head, dirty = commit or judged_commit(templates)
     generated = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     evidence = Evidence(
         tool="govern",
@@ -530,7 +589,10 @@ def report_from_result(
         generated_at=generated,
         policy_environment=policy.environment,
         policy_profile=policy.profile,
-        templates=[{"name": t.name, "path": t.path, "sha256": t.sha256} for t in templates],
+        templates=[
+            {"name": t.name, "path": t.path, "sha256": t.sha256, "nested_in": t.parent}
+            for t in templates
+        ],
         sources=sources,
     )
     default_title = "PCI DSS v4.0.1 compliance evidence"

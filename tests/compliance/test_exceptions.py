@@ -302,3 +302,54 @@ def test_direct_cdk_acknowledgements_are_read_from_the_assembly(exception_synths
     acks = {(a, s) for a, _, s in cdk_acknowledgements(templates[0])}
     assert ("govern::ENC-003", "Exceptions/Events") in acks
     assert ("AwsSolutions::AwsSolutions-S1", "Exceptions") in acks
+
+
+def test_expired_exception_on_a_queue_is_reported_once_on_the_queue():
+    """An acknowledgement on a queue reaches its QueuePolicy too; its expiry is one finding."""
+    record = _record(expires="2026-05-31", scope="T/Jobs")
+    body = {
+        "Resources": {
+            "JobsPolicy": {
+                "Type": "AWS::SQS::QueuePolicy",
+                "Metadata": {"aws:cdk:path": "T/Jobs/Policy/Resource", METADATA_KEY: [record]},
+            },
+            "Jobs": {
+                "Type": "AWS::SQS::Queue",
+                "Metadata": {"aws:cdk:path": "T/Jobs/Resource", METADATA_KEY: [record]},
+            },
+        }
+    }
+    template = Template(name="T", path="T.template.json", body=body)
+    findings = _run(template, Policy())
+    assert sorted((f.rule_id, f.logical_id) for f in findings) == [
+        ("ENC-003", "Jobs"),
+        (EXPIRED, "Jobs"),
+    ]
+
+
+def test_cdk_internal_resources_are_known_by_path_or_logical_id():
+    from governance.exceptions import cdk_internal
+
+    body = {
+        "Resources": {
+            "CustomCrossRegionExportWriterCustomResourceProviderRoleC951B1E1": {
+                "Type": "AWS::IAM::Role"
+            },
+            "Pathed": {
+                "Type": "AWS::Lambda::Function",
+                "Metadata": {
+                    "aws:cdk:path": "S/Custom::CrossRegionExportReaderCustomResourceProvider/Handler"
+                },
+            },
+            "Mine": {"Type": "AWS::IAM::Role", "Metadata": {"aws:cdk:path": "S/CrossRegionRole"}},
+        }
+    }
+    template = Template(name="S", path="S.template.json", body=body)
+    got = {lid: cdk_internal(r) for lid, r in template.resources.items()}
+    assert got == {
+        "CustomCrossRegionExportWriterCustomResourceProviderRoleC951B1E1": (
+            "cross-region reference writer"
+        ),
+        "Pathed": "cross-region reference reader",
+        "Mine": None,
+    }

@@ -182,11 +182,15 @@ def test_scope_inventory_and_evidence(valid_report, valid_assembly):
             "name": "Exceptions",
             "path": str(template),
             "sha256": hashlib.sha256(template.read_bytes()).hexdigest(),
+            "nested_in": None,
         }
     ]
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    # the commit is the judged app's (the assembly's own directory), not this tool's checkout
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=valid_assembly, capture_output=True, text=True
+    )
     assert valid_report.evidence.git_commit == (
-        head.stdout.strip() if head.returncode == 0 else "unknown"
+        head.stdout.strip() if head.returncode == 0 else "not a git checkout"
     )
     generated = dt.datetime.fromisoformat(valid_report.evidence.generated_at)
     assert abs(dt.datetime.now(dt.UTC) - generated) < dt.timedelta(hours=1)

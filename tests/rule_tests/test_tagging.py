@@ -1,6 +1,6 @@
 """TAG-001: mandatory tags present and non-empty."""
 
-from helpers import TAGS, failing, undecided
+from helpers import TAGS, failing, findings, undecided
 
 from governance.policy import Policy
 
@@ -31,3 +31,20 @@ def test_tag_001_keys_come_from_policy():
     }
     assert failing("TAG-001", resources, Policy(mandatory_tags=("Team",))) == set()
     assert failing("TAG-001", resources, Policy(mandatory_tags=("Team", "App"))) == {"B"}
+
+
+def test_tag_001_is_one_finding_per_resource_listing_the_keys():
+    resources = {
+        "NoTags": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "Mixed": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "Tags": [{"Key": "Owner", "Value": ""}, {"Key": "Environment", "Value": "x"}]
+            },
+        },
+    }
+    got = {(f.logical_id, f.message) for f in findings("TAG-001", resources)}
+    assert got == {
+        ("NoTags", "mandatory tags missing: Environment, Owner, CostCenter, DataClassification"),
+        ("Mixed", "mandatory tags missing: CostCenter, DataClassification; empty: Owner"),
+    }
