@@ -8,6 +8,7 @@ fails synthesis when an error remains.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -55,7 +56,10 @@ class GovernancePlugin:
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         templates = []
         for stack in context.stack_templates:
-            templates.append(load_template_file(Path(stack.template_path)))
+            path = Path(stack.template_path)
+            tpl = load_template_file(path)
+            tpl.environment = _stack_environment(path)
+            templates.append(tpl)
         result = evaluate(templates, self._policy)
         self.last_findings = result.findings
         violations = _to_violations(result.findings, self._policy.fail_on)
@@ -111,3 +115,18 @@ def _to_violations(findings: list[Finding], fail_on: Severity) -> list[PolicyVio
             )
         )
     return out
+
+
+def _stack_environment(template_path: Path) -> str | None:
+    """The stack's ``aws://account/region`` from the assembly's manifest (rules that depend on
+    the region, such as DEPLOY-WAF-001, read it); ``None`` when the manifest says nothing."""
+    try:
+        manifest = json.loads((template_path.parent / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    for artifact in (manifest.get("artifacts") or {}).values():
+        props = artifact.get("properties") or {}
+        if props.get("templateFile") == template_path.name:
+            env = artifact.get("environment")
+            return env if isinstance(env, str) else None
+    return None

@@ -107,6 +107,16 @@ class Deployment:
     account: str
     region: str
 
+    @property
+    def owns_account_singletons(self) -> bool:
+        """The environment's own deployment (suffix = its name), not a parallel copy.
+
+        Account- and region-level singletons (GuardDuty detector, the AWS services anomaly
+        monitor, API Gateway's account role) are created only then; the governance policy
+        judges the same thing (``Policy.parallel_copy``, rule DEPLOY-SINGLE-001).
+        """
+        return self.suffix == self.environment
+
     def physical_name(self, base: str) -> str:
         """``base`` with the environment suffix, e.g. ``payment-transactions-dev``."""
         return f"{base}-{self.suffix}"
