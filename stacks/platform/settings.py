@@ -289,7 +289,7 @@ class PlatformSettings:
     compute: ComputeSettings
     #: the platform's functions (status endpoint, responder, rotation)
     functions: PlatformFunctions
-    #: Shield, GuardDuty, secret rotation
+    #: Shield, GuardDuty, secrets
     security: SecuritySettings
     #: the CloudFront distribution in front of the API
     edge: EdgeSettings
