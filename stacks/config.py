@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["ConfigError", "Configuration", "Deployment", "cli_context", "load_configuration"]
 
 #: The context keys this configuration reads (CDK's own keys contain ':' or start with '@').
-CONTEXT_KEYS = ("env", "suffix", "profile", "defaults", "environments", "platform_profiles", "governance")  # fmt: skip
+CONTEXT_KEYS = ("env", "suffix", "profile", "defaults", "environments", "platform_profiles", "governance", "cdk_builtin_validation")  # fmt: skip
 DEFAULT_PROFILE = "optimised"
 #: Where the CDK CLI hands an app its context (aws-cdk-lib's App reads the same two).
 CONTEXT_ENV = "CDK_CONTEXT_JSON"
@@ -136,6 +136,9 @@ class Configuration:
     contacts: Mapping[str, str]
     payments: PaymentsSettings
     platform: PlatformSettings
+    #: run aws-cdk-lib's own CloudFormation validation on synth (``cdk_builtin_validation``;
+    #: off in ``cdk.json``: the cfn-lint test judges every template instead, docs/deploy.md)
+    cdk_builtin_validation: bool = True
 
     @property
     def name(self) -> str:
@@ -228,7 +231,13 @@ def load_configuration(context: Mapping[str, Any]) -> Configuration:
                 EnvironmentSettings, merged, layers, f"environments.{name}"
             )
     chosen = checked[profile, env]
+    validation = context.get("cdk_builtin_validation", True)
+    if isinstance(validation, str) and validation.lower() in ("true", "false"):
+        validation = validation.lower() == "true"  # -c cdk_builtin_validation=true
+    if not isinstance(validation, bool):
+        raise ConfigError(f"cdk_builtin_validation must be true or false; got {validation!r}")
     return Configuration(
+        cdk_builtin_validation=validation,
         deployment=Deployment(
             environment=env, suffix=suffix, account=chosen.account, region=chosen.region
         ),
