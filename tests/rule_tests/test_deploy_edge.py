@@ -69,3 +69,23 @@ def test_waf_001_cloudfront_scope_only_in_us_east_1():
     failing, undecided = run("DEPLOY-WAF-001", [east, west, bare])
     assert failing == {"WestEdgeAcl", "WestSet"}
     assert undecided == {"BareEdgeAcl"}
+
+
+def test_waf_001_at_synth_time_the_region_comes_from_the_manifest(tmp_path):
+    import json
+
+    from governance.plugin import _stack_environment
+
+    (tmp_path / "Edge.template.json").write_text("{}")
+    manifest = {
+        "artifacts": {
+            "Edge": {
+                "type": "aws:cloudformation:stack",
+                "environment": "aws://111111111111/eu-west-1",
+                "properties": {"templateFile": "Edge.template.json"},
+            }
+        }
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert _stack_environment(tmp_path / "Edge.template.json") == "aws://111111111111/eu-west-1"
+    assert _stack_environment(tmp_path / "Other.template.json") is None
