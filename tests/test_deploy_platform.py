@@ -13,7 +13,7 @@ from governance.policy import Policy
 from governance.registry import all_rules
 from governance.template import load_cloud_assembly, load_inputs
 
-BEFORE = Path(__file__).resolve().parent.parent / "data" / "deploy"
+BEFORE = Path(__file__).resolve().parent / "data" / "deploy"
 REGIONS = {"dev": "us-east-1", "staging": "us-east-2", "production": "us-east-1"}
 
 
