@@ -44,7 +44,7 @@ def main() -> None:
     import governance
     from stacks.assembly import build
 
-    app = cdk.App()
+    app = cdk.App(builtin_cloud_formation_validation=config.cdk_builtin_validation)
     try:
         build(app, config, cost_center=cost_center)
     except ConfigError as exc:  # a combination only the stacks can judge

@@ -44,6 +44,8 @@ class Category(enum.StrEnum):
     """What a rule is about; the values are the names ``governance.category_severity`` uses."""
 
     COST = "cost"
+    #: predicts what AWS refuses or silently breaks at deployment (rules/deploy_*.py)
+    DEPLOY = "deploy"
     ENCRYPTION = "encryption"
     LIFECYCLE = "lifecycle"
     NAMING = "naming"

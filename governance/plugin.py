@@ -9,6 +9,7 @@ fails synthesis when an error remains.
 from __future__ import annotations
 
 import atexit
+import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -62,7 +63,12 @@ class GovernancePlugin:
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         # CDK hands over top-level templates only: nested stacks' templates are followed here.
         errors: list[InputError] = []
-        top = [load_template_file(Path(s.template_path)) for s in context.stack_templates]
+        top = []
+        for stack in context.stack_templates:
+            path = Path(stack.template_path)
+            tpl = load_template_file(path)
+            tpl.environment = _stack_environment(path)
+            top.append(tpl)
         templates = with_nested(top, errors)
         if errors:
             raise errors[0]
@@ -240,3 +246,19 @@ def _to_violations(findings: list[Finding], fail_on: Severity) -> list[PolicyVio
             )
         )
     return out
+
+
+def _stack_environment(template_path: Path) -> str | None:
+    """The stack's ``aws://account/region`` from the assembly's manifest (rules that depend on
+    the region, such as DEPLOY-WAF-001, read it); ``None`` when the manifest says nothing."""
+    try:
+        manifest = json.loads((template_path.parent / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    for artifact in (artifacts if isinstance(artifacts, dict) else {}).values():
+        props = artifact.get("properties") if isinstance(artifact, dict) else None
+        if isinstance(props, dict) and props.get("templateFile") == template_path.name:
+            env = artifact.get("environment")
+            return env if isinstance(env, str) else None
+    return None

@@ -274,6 +274,19 @@ class Policy:
             return min(default, Severity.WARNING)
         return default
 
+    @property
+    def default_suffix(self) -> str | None:
+        """The suffix of the environment's own deployment: its name (``stacks.config`` agrees)."""
+        return self.environment
+
+    @property
+    def parallel_copy(self) -> bool:
+        """A second copy in the environment's account (``-c suffix=pr42``), not its own deployment.
+
+        False when the environment is unknown (``govern check`` on a foreign template).
+        """
+        return self.environment is not None and self.suffix not in (None, self.default_suffix)
+
     def enabled(self, rule_id: str) -> bool:
         override = self.rules.get(rule_id)
         return override.enabled if override is not None else True

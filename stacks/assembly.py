@@ -98,8 +98,9 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
         key=key,
         subscriptions={
             topic: config.addresses(getattr(platform.alerts.subscriptions, topic))
-            for topic in TOPICS
+            for topic in (*TOPICS, "payments")
         },
+        payments_topic=payments.topic,
         **common,
     )
     storage = StorageStack(app, "PaymentsStorage", key=key, settings=platform, **common)
@@ -136,7 +137,11 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
         functions={
             **{name.replace("_", "-"): f.function for name, f in payments.functions.items()},
             "payment-status": endpoints.status.function.function,
-            "rotate-secret": edge_security.rotation.function,
+            **(
+                {"rotate-secret": edge_security.rotation.function}
+                if edge_security.rotation is not None
+                else {}
+            ),
             **({"rotate-origin-verify": edge.rotation.function.function} if edge else {}),
         },
         tables={"payment-transactions": payments.table},
@@ -180,9 +185,10 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
         "payments/api-url": payments.api.api.url,
         "security/db-credentials-secret-arn": edge_security.db_credentials.secret_arn,
         "security/provider-api-key-secret-arn": edge_security.api_key_secret.secret_arn,
-        "security/guardduty-detector-id": edge_security.detector_id,
         "compute/auto-scaling-group": compute.group.auto_scaling_group_name,
     }
+    if edge_security.detector_id is not None:  # unknown when GuardDuty is managed outside
+        values["security/guardduty-detector-id"] = edge_security.detector_id
     if edge is not None:
         values["edge/domain-name"] = platform.edge.domain_name or ""
         values["edge/distribution-domain-name"] = edge.distribution.domain_name

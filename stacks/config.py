@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["ConfigError", "Configuration", "Deployment", "cli_context", "load_configuration"]
 
 #: The context keys this configuration reads (CDK's own keys contain ':' or start with '@').
-CONTEXT_KEYS = ("env", "suffix", "profile", "defaults", "environments", "platform_profiles", "governance")  # fmt: skip
+CONTEXT_KEYS = ("env", "suffix", "profile", "defaults", "environments", "platform_profiles", "governance", "cdk_builtin_validation")  # fmt: skip
 DEFAULT_PROFILE = "optimised"
 #: Where the CDK CLI hands an app its context (aws-cdk-lib's App reads the same two).
 CONTEXT_ENV = "CDK_CONTEXT_JSON"
@@ -118,6 +118,16 @@ class Deployment:
     account: str
     region: str
 
+    @property
+    def owns_account_singletons(self) -> bool:
+        """The environment's own deployment (suffix = its name), not a parallel copy.
+
+        Account- and region-level singletons (GuardDuty detector, the AWS services anomaly
+        monitor, API Gateway's account role) are created only then; the governance policy
+        judges the same thing (``Policy.parallel_copy``, rule DEPLOY-SINGLE-001).
+        """
+        return self.suffix == self.environment
+
     def physical_name(self, base: str) -> str:
         """``base`` with the environment suffix, e.g. ``payment-transactions-dev``."""
         return f"{base}-{self.suffix}"
@@ -138,6 +148,9 @@ class Configuration:
     payments: PaymentsSettings
     platform: PlatformSettings
     webapp: WebAppSettings
+    #: run aws-cdk-lib's own CloudFormation validation on synth (``cdk_builtin_validation``;
+    #: off in ``cdk.json``: the cfn-lint test judges every template instead, docs/deploy.md)
+    cdk_builtin_validation: bool = True
 
     @property
     def name(self) -> str:
@@ -230,7 +243,13 @@ def load_configuration(context: Mapping[str, Any]) -> Configuration:
                 EnvironmentSettings, merged, layers, f"environments.{name}"
             )
     chosen = checked[profile, env]
+    validation = context.get("cdk_builtin_validation", True)
+    if isinstance(validation, str) and validation.lower() in ("true", "false"):
+        validation = validation.lower() == "true"  # -c cdk_builtin_validation=true
+    if not isinstance(validation, bool):
+        raise ConfigError(f"cdk_builtin_validation must be true or false; got {validation!r}")
     return Configuration(
+        cdk_builtin_validation=validation,
         deployment=Deployment(
             environment=env, suffix=suffix, account=chosen.account, region=chosen.region
         ),

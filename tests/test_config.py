@@ -435,3 +435,15 @@ def test_every_key_says_what_it_means() -> None:
     assert len(rows) > 100
     assert [key for key, _, meaning in rows if not meaning] == []
     assert [key for key, expected, _ in rows if expected == "a valid value"] == []
+
+
+def test_cdk_builtin_validation_is_off_in_cdk_json_and_read_strictly() -> None:
+    assert load_configuration(context(env="dev")).cdk_builtin_validation is False
+    assert load_configuration(
+        context(env="dev", cdk_builtin_validation="true")
+    ).cdk_builtin_validation
+    without = context(env="dev")
+    del without["cdk_builtin_validation"]
+    assert load_configuration(without).cdk_builtin_validation is True  # aws-cdk-lib's default
+    with pytest.raises(ConfigError, match="cdk_builtin_validation must be true or false; got 'no'"):
+        load_configuration(context(env="dev", cdk_builtin_validation="no"))

@@ -137,7 +137,7 @@ def test_rule_overrides():
         ),
         (
             {"category_severity": {"pci": "warning"}},
-            "unknown category governance.category_severity.pci (allowed: cost, encryption,",
+            "unknown category governance.category_severity.pci (allowed: cost, deploy, encryption,",
         ),
         (
             {"fail_on": "warn"},

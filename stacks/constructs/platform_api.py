@@ -383,7 +383,11 @@ class PlatformApi(Construct):
                 key=key,
             )
             self.stage.node.add_dependency(self.execution_log_group)
-            self.stage.node.add_dependency(_account_logging(Stack.of(self)))
+            deployment = getattr(Stack.of(self), "deployment", None)
+            # One setting per account and region: only the environment's own deployment sets
+            # it; a parallel copy (-c suffix=pr42) logs through the role that one set.
+            if deployment is None or deployment.owns_account_singletons:
+                self.stage.node.add_dependency(_account_logging(Stack.of(self)))
         self.api.add_gateway_response(
             "BadRequestBody",
             type=apigw.ResponseType.BAD_REQUEST_BODY,

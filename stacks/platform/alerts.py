@@ -3,7 +3,7 @@
 Early in the order, so that every later stack can publish without a dependency cycle: three
 SNS topics encrypted with the environment's key, TLS-only, with the e-mail subscriptions from
 configuration (``platform.alerts.subscriptions``, names resolved through the environment's
-``contacts``) and the service principals (EventBridge, CloudWatch, Budgets, Cost Anomaly
+``contacts``; ``payments`` subscribes the pipeline's ``payment-notifications`` topic) and the service principals (EventBridge, CloudWatch, Budgets, Cost Anomaly
 Detection) allowed to use them.
 """
 
@@ -44,9 +44,20 @@ class AlertsStack(BaseStack):
         *,
         key: kms.IKey,
         subscriptions: Mapping[str, Sequence[str]],
+        payments_topic: sns.ITopic | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # The payments pipeline's payment-notifications topic (Payments stack) is subscribed
+        # here, from the same configuration as the alert topics (alerts.subscriptions.payments).
+        for i, address in enumerate(subscriptions.get("payments", ()) if payments_topic else ()):
+            sns.Subscription(
+                self,
+                f"PaymentNotifications{i}",
+                topic=payments_topic,
+                protocol=sns.SubscriptionProtocol.EMAIL,
+                endpoint=address,
+            )
         self.topics: dict[str, sns.Topic] = {}
         for name in TOPICS:
             topic = sns.Topic(

@@ -7,7 +7,9 @@ resource, so the filters below match the tags by construction.
 * Two anomaly monitors: one over the environment's ``CostCenter`` tag (a custom monitor, safe to
   create once per suffix), and - when ``cost.service_monitor`` is true - the account's AWS
   services monitor, which reports anomalies per service. AWS allows a single services monitor
-  per account, so a second deployment into the same account (``-c suffix=pr42``) switches it off.
+  per account, so it is created only by the environment's own deployment (suffix = environment
+  name, :attr:`stacks.config.Deployment.owns_account_singletons`); a parallel copy
+  (``-c suffix=pr42``) watches through the CostCenter monitor only.
 * One subscription sends anomalies whose impact is at least ``anomaly_threshold_usd`` dollars
   *and* ``anomaly_threshold_percent`` % of the expected spend to the cost topic, immediately
   (``ThresholdExpression``; SNS subscribers require the ``IMMEDIATE`` frequency).
@@ -84,7 +86,7 @@ class CostVisibilityStack(BaseStack):
                 ),
             )
         ]
-        if settings.service_monitor:
+        if settings.service_monitor and self.deployment.owns_account_singletons:
             self.monitors.append(
                 ce.CfnAnomalyMonitor(
                     self,

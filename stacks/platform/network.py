@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_cdk import CfnResource
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -87,6 +88,7 @@ class NetworkStack(BaseStack):
             },
             restrict_default_security_group=True,
         )
+        _configure_restrict_default_sg_handler(self)
         if self.nat_instance_provider is not None:
             # Only the VPC's own hosts may send traffic through the NAT instance, and only
             # HTTPS: the private workloads need nothing else outside the VPC.
@@ -186,3 +188,21 @@ def _harden_nat_instances(stack: NetworkStack) -> None:
                 "egress, and CloudFormation recreates it.",
                 plugin=None,
             )
+
+
+#: The singleton provider CDK adds for ``restrict_default_security_group`` (one per stack).
+RESTRICT_DEFAULT_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
+
+
+def _configure_restrict_default_sg_handler(stack: BaseStack) -> None:
+    """The function CDK generates to strip the default security group's rules, made to match
+    ours where CloudFormation lets us: Graviton (its Node.js code has no native parts) and one
+    reserved execution (it runs once per deployment). CDK gives it no name property, no tracing
+    and no X-Ray permission on its role; docs/deploy.md ("CDK-generated resources") says why
+    the rest stays as CDK writes it.
+    """
+    provider = stack.node.try_find_child(RESTRICT_DEFAULT_SG_PROVIDER)
+    handler = provider.node.try_find_child("Handler") if provider is not None else None
+    if isinstance(handler, CfnResource):
+        handler.add_property_override("Architectures", ["arm64"])
+        handler.add_property_override("ReservedConcurrentExecutions", 1)

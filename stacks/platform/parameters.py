@@ -34,6 +34,7 @@ def profile_parameters(profile: str, settings: PlatformSettings) -> dict[str, st
         "security/shield-advanced": str(settings.security.shield_advanced).lower(),
         "edge/enabled": str(settings.edge.enabled).lower(),
         "security/guardduty-mode": settings.security.guardduty.mode,
+        "security/secrets-mode": settings.security.secrets,
     }
 
 

@@ -1,7 +1,10 @@
 """The ``PaymentsSecurity`` stack: the environment's customer-managed KMS key (seed 002).
 
 One key per environment encrypts the tables, buckets, queues, topics, secrets and logs of every
-system; every other stack is handed it.
+system; every other stack is handed it. The service principals that encrypt with it are granted
+on its key policy: CloudWatch Logs of the region here, CloudTrail here (the trail is created in
+``PaymentsStorage`` with this key; AWS refuses the trail unless the key policy allows CloudTrail
+``kms:GenerateDataKey*`` and ``kms:DescribeKey``), the alert publishers in ``PaymentsAlerts``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.base import BaseStack
+from stacks.platform.settings import TRAIL_NAME
 
 
 class SecurityStack(BaseStack):
@@ -32,3 +36,39 @@ class SecurityStack(BaseStack):
             pending_window=Duration.days(7),
         )
         self.key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com"))
+        self._allow_cloudtrail()
+
+    def _allow_cloudtrail(self) -> None:
+        """The statements AWS documents for a trail's key, limited to this environment's trail."""
+        cloudtrail = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+        trail_arn = (
+            f"arn:{self.partition}:cloudtrail:{self.region}:{self.account}:trail/"
+            f"{self.name(TRAIL_NAME)}"
+        )
+        source = {"StringEquals": {"aws:SourceArn": trail_arn}}
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailEncryptLogs",
+                principals=[cloudtrail],
+                actions=["kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    **source,
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:{self.partition}:cloudtrail:*:{self.account}:trail/*"
+                        )
+                    },
+                },
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailDescribeKey",
+                principals=[cloudtrail],
+                # kms:Decrypt: the audit bucket uses an S3 Bucket Key with this key.
+                actions=["kms:DescribeKey", "kms:Decrypt"],
+                resources=["*"],
+                conditions=source,
+            )
+        )

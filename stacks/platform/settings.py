@@ -27,6 +27,8 @@ from stacks.validation import (
 
 #: The alert topics, as named under ``alerts.subscriptions``.
 TOPICS = ("cost", "security", "operations")
+#: The CloudTrail trail's base name (the key policy names it in its conditions).
+TRAIL_NAME = "payments-audit-trail"
 #: CloudFront price classes, by their CloudFormation name.
 PriceClass = Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
 _CERTIFICATE_ARN = re.compile(
@@ -105,10 +107,17 @@ class PlatformFunctions(FunctionSettings):
 
 @settings
 class GuardDutySettings:
-    """GuardDuty allows one detector per account and region: create it, or use the existing one."""
+    """GuardDuty allows one detector per account and region (docs/deploy.md, "GuardDuty").
 
-    #: create the detector, or use the account's existing one
-    mode: Literal["create", "existing"]
+    ``external``: the detector is managed outside this app (the organisation's delegated
+    administrator, or enabled once by hand); nothing is created and its id is not needed.
+    ``existing``: the same, with the detector id known (written to Parameter Store).
+    ``create``: CloudFormation creates it - only in the environment's own deployment, never in a
+    parallel copy, and only where no detector exists yet (checked by hand first).
+    """
+
+    #: who owns the account's detector: this app (create) or not (existing, external)
+    mode: Literal["create", "existing", "external"]
     #: the existing detector (mode existing only)
     detector_id: DetectorId | None = None
 
@@ -126,13 +135,20 @@ class GuardDutySettings:
 
 @settings
 class SecuritySettings:
-    """Shield, GuardDuty and rotation; the WAF rules come with each API (``payments.api``)."""
+    """Shield, GuardDuty and secrets; the WAF rules come with each API (``payments.api``).
+
+    ``secrets``: ``create`` generates the platform's secrets and rotates them every
+    ``secret_rotation_days``; ``import`` uses existing Secrets Manager entries of the same names
+    (seed 002: fetched, not created), whose rotation their owner configures.
+    """
 
     #: protect the edge distribution with Shield Advanced (needs edge.enabled)
     shield_advanced: bool
     #: the account's GuardDuty detector
     guardduty: GuardDutySettings
-    #: rotation interval of every generated secret
+    #: create the secrets (with rotation) or import existing entries by name
+    secrets: Literal["create", "import"]
+    #: rotation interval of every generated secret (secrets create)
     secret_rotation_days: whole(1, 365)
 
 
@@ -185,6 +201,16 @@ class Subscriptions:
     security: tuple[str, ...]
     #: contacts e-mailed by the operations topic
     operations: tuple[str, ...]
+    #: contacts e-mailed by the payments pipeline's payment-notifications topic
+    payments: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        for topic in ("cost", "security", "operations", "payments"):
+            if not getattr(self, topic):
+                raise Invalid(
+                    "needs at least one contact: an alarm topic nobody reads reaches no one",
+                    key=topic,
+                )
 
 
 @settings
@@ -263,7 +289,7 @@ class PlatformSettings:
     compute: ComputeSettings
     #: the platform's functions (status endpoint, responder, rotation)
     functions: PlatformFunctions
-    #: Shield, GuardDuty, secret rotation
+    #: Shield, GuardDuty, secrets
     security: SecuritySettings
     #: the CloudFront distribution in front of the API
     edge: EdgeSettings

@@ -97,7 +97,10 @@ def test_audit_bucket_versioning_and_glacier_days(built):
             {"StorageClass": storage, "TransitionInDays": days}
         ]
         encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-        assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        # S3 delivers server access logs only to an SSE-S3 bucket (docs/deploy.md)
+        access_logs = "LoggingConfiguration" not in props
+        expected = "AES256" if access_logs else "aws:kms"
+        assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == expected
         assert props["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True,
             "BlockPublicPolicy": True,

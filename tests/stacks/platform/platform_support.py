@@ -89,7 +89,14 @@ class Platform:
 @cache
 def platform(env: str, profile: str = "optimised") -> Platform:
     """The platform of ``env`` under ``profile``, built once per session."""
-    ctx = {**cdk_context(), "env": env, "profile": profile}
+    return build_platform(env, profile)
+
+
+def build_platform(
+    env: str, profile: str = "optimised", context: dict[str, Any] | None = None
+) -> Platform:
+    """The platform of ``env`` built from ``context`` (default: ``cdk.json``'s), not cached."""
+    ctx = {**(context if context is not None else cdk_context()), "env": env, "profile": profile}
     outdir = tempfile.mkdtemp(prefix=f"platform-{env}-{profile}-")
     app = cdk.App(context=ctx, outdir=outdir, builtin_cloud_formation_validation=False)
     config = configuration(env, profile, ctx)

@@ -102,3 +102,15 @@ def test_legacy_has_a_nat_gateway_per_zone_everywhere(env: str) -> None:
     legacy = platform(env, "legacy")
     assert len(legacy.of_type("network", "AWS::EC2::NatGateway")) == 3
     assert legacy.of_type("network", "AWS::EC2::Instance") == {}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cdk_default_sg_handler_runs_on_graviton_with_one_execution(env: str) -> None:
+    handlers = [
+        f["Properties"]
+        for logical_id, f in platform(env).of_type("network", "AWS::Lambda::Function").items()
+        if logical_id.startswith("CustomVpcRestrictDefaultSG")
+    ]
+    assert len(handlers) == 1
+    assert handlers[0]["Architectures"] == ["arm64"]
+    assert handlers[0]["ReservedConcurrentExecutions"] == 1

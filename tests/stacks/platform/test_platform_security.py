@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from platform_support import ENVIRONMENTS, platform
+from platform_support import ENVIRONMENTS, build_platform, cdk_context, platform
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -86,24 +86,58 @@ def test_shield_never_targets_an_api_stage(env: str, profile: str) -> None:
 def test_guardduty_detector_is_never_duplicated(env: str) -> None:
     p = platform(env)
     detectors = p.all_of_type("AWS::GuardDuty::Detector")
-    parameter = next(
-        r["Properties"]["Value"]
+    parameters = {
+        r["Properties"]["Name"]: r["Properties"]["Value"]
         for r in p.of_type("parameters", "AWS::SSM::Parameter").values()
-        if r["Properties"]["Name"] == f"/payments/{env}/security/guardduty-detector-id"
-    )
-    if p.settings.security.guardduty.mode == "create":
+    }
+    parameter = parameters.get(f"/payments/{env}/security/guardduty-detector-id")
+    mode = p.settings.security.guardduty.mode
+    assert parameters[f"/payments/{env}/security/guardduty-mode"] == mode
+    if mode == "create":
         (detector,) = detectors.values()
         assert detector["Properties"]["Enable"] is True
         assert "Fn::ImportValue" in parameter
     else:
         assert detectors == {}
-        assert parameter == p.settings.security.guardduty.detector_id
+        assert parameter == p.settings.security.guardduty.detector_id  # None: external
+
+
+def test_no_environment_creates_a_detector_by_default() -> None:
+    """Seed 002 forbids creating detectors; seed 000's check is the documented manual step."""
+    modes = {env: platform(env).settings.security.guardduty.mode for env in ENVIRONMENTS}
+    assert modes == {"dev": "external", "staging": "external", "production": "existing"}
+
+
+@pytest.mark.parametrize(("suffix", "created"), [("dev", 1), ("pr42", 0)])
+def test_singletons_only_in_the_environments_own_deployment(suffix: str, created: int) -> None:
+    context = cdk_context()
+    context["defaults"]["platform"]["security"]["guardduty"] = {"mode": "create"}
+    p = build_platform("dev", context={**context, "suffix": suffix})
+    assert len(p.all_of_type("AWS::GuardDuty::Detector")) == created
+    services = [
+        m
+        for m in p.all_of_type("AWS::CE::AnomalyMonitor").values()
+        if m["Properties"]["MonitorType"] == "DIMENSIONAL"
+    ]
+    assert len(services) == created
+    assert len(p.all_of_type("AWS::ApiGateway::Account")) == created
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_secrets_are_encrypted_and_rotated(env: str) -> None:
+def test_secrets_are_created_and_rotated_or_imported(env: str) -> None:
     p = platform(env)
     secrets = p.of_type("edge_security", "AWS::SecretsManager::Secret")
+    schedules = list(p.of_type("edge_security", "AWS::SecretsManager::RotationSchedule").values())
+    parameters = {
+        r["Properties"]["Name"]: r["Properties"]["Value"]
+        for r in p.of_type("parameters", "AWS::SSM::Parameter").values()
+    }
+    arn = json.dumps(parameters[f"/payments/{env}/security/db-credentials-secret-arn"])
+    if p.settings.security.secrets == "import":
+        assert secrets == {} and schedules == []
+        assert "RotateSecret" not in json.dumps(p.json("edge_security"))
+        assert f"secret:payments-db-credentials-{env}" in arn
+        return
     keys = sorted(
         s["Properties"]["GenerateSecretString"]["GenerateStringKey"] for s in secrets.values()
     )
@@ -111,7 +145,6 @@ def test_secrets_are_encrypted_and_rotated(env: str) -> None:
     for secret in secrets.values():
         assert "KmsKeyId" in secret["Properties"]
         assert secret["Properties"]["Name"].endswith(f"-{env}")
-    schedules = p.of_type("edge_security", "AWS::SecretsManager::RotationSchedule").values()
     assert sorted(s["Properties"]["SecretId"]["Ref"] for s in schedules) == sorted(secrets)
     for schedule in schedules:
         assert schedule["Properties"]["RotationRules"] == {
@@ -124,6 +157,29 @@ def test_secrets_are_encrypted_and_rotated(env: str) -> None:
     assert any(
         perm["Properties"]["Principal"] == "secretsmanager.amazonaws.com" for perm in permissions
     )
+
+
+def test_secrets_per_environment() -> None:
+    modes = {env: platform(env).settings.security.secrets for env in ENVIRONMENTS}
+    assert modes == {"dev": "create", "staging": "create", "production": "import"}
+
+
+def test_a_stack_left_with_nothing_keeps_one_no_op_resource() -> None:
+    resources = platform("production").json("edge_security")["Resources"]
+    assert [r["Type"] for r in resources.values()] == ["AWS::CloudFormation::WaitConditionHandle"]
+
+
+def test_the_trail_may_use_the_environment_key() -> None:
+    (key,) = platform("production").of_type("security", "AWS::KMS::Key").values()
+    stmts = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    encrypt = stmts["AllowCloudTrailEncryptLogs"]
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert "kms:EncryptionContext:aws:cloudtrail:arn" in encrypt["Condition"]["StringLike"]
+    source = json.dumps(encrypt["Condition"]["StringEquals"]["aws:SourceArn"])
+    assert "trail/payments-audit-trail-production" in source
+    describe = stmts["AllowCloudTrailDescribeKey"]
+    assert sorted(describe["Action"]) == ["kms:Decrypt", "kms:DescribeKey"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

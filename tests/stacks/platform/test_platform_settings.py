@@ -56,7 +56,17 @@ def test_subscriptions_resolve_through_the_contacts(env: str) -> None:
     assert config.addresses(subs.cost) == ("payments-finops@example.com",)
     assert config.addresses(subs.security)[0] == "payments-security@example.com"
     assert ("soc@example.com" in config.addresses(subs.security)) is (env == "production")
-    assert bool(subs.operations) is (env != "dev")
+    assert config.addresses(subs.operations) == ("payments-oncall@example.com",)
+    assert config.addresses(subs.payments) == ("payments-oncall@example.com",)
+
+
+def test_every_topic_needs_a_reader() -> None:
+    error = _with(
+        lambda c: c["environments"]["dev"]["platform"]["alerts"].update(
+            subscriptions={"operations": []}
+        )
+    )
+    assert error.startswith("environments.dev.platform.alerts.subscriptions.operations needs")
 
 
 def _with(mutate, env: str = "dev") -> str:  # type: ignore[no-untyped-def]
@@ -126,8 +136,8 @@ def test_invalid_contact_address_is_named() -> None:
 
 def test_a_subscription_must_name_a_contact() -> None:
     error = _with(
-        lambda c: c["environments"]["dev"]["platform"]["alerts"]["subscriptions"].update(
-            cost=["finops", "fin-ops"]
+        lambda c: c["environments"]["dev"]["platform"]["alerts"].update(
+            subscriptions={"cost": ["finops", "fin-ops"]}
         )
     )
     assert error.startswith(
