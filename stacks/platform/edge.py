@@ -36,7 +36,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import ArnFormat, Stack, Token
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
@@ -50,17 +49,12 @@ from constructs import Construct
 
 import governance
 from stacks.base import BaseStack
+from stacks.constructs.distribution import custom_domain_options
 from stacks.constructs.origin_verify import VALUE_LENGTH, OriginSecret
 from stacks.constructs.platform_api import PlatformApi, hardened_web_acl
 from stacks.platform.lambdas import platform_function
 from stacks.platform.settings import PlatformSettings
 from stacks.validation import ConfigError
-
-PRICE_CLASSES = {
-    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
-    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
-    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
-}
 
 
 class EdgeStack(BaseStack):
@@ -134,18 +128,13 @@ class EdgeStack(BaseStack):
                 if target is not api
             }
             or None,
-            domain_names=[edge.domain_name],
-            certificate=acm.Certificate.from_certificate_arn(
-                self, "Certificate", edge.certificate_arn
+            **custom_domain_options(
+                self,
+                domain_name=edge.domain_name,
+                certificate_arn=edge.certificate_arn,
+                price_class=edge.price_class,
+                log_bucket=log_bucket,
             ),
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
-            ssl_support_method=cloudfront.SSLMethod.SNI,
-            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
-            price_class=PRICE_CLASSES[edge.price_class],
-            enable_logging=True,
-            log_bucket=log_bucket,
-            log_file_prefix="cloudfront/",
-            log_includes_cookies=False,
             web_acl_id=self.web_acl.attr_arn,
         )
         governance.acknowledge(

@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Annotations, Duration, RemovalPolicy, SecretValue
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_kms as kms
@@ -32,13 +31,8 @@ from constructs import Construct
 
 import governance
 from stacks.base import BaseStack
+from stacks.constructs.distribution import custom_domain_options
 from stacks.webapp.settings import EdgeSettings, LoadBalancerSettings
-
-PRICE_CLASSES = {
-    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
-    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
-    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
-}
 
 
 class EdgeStack(BaseStack):
@@ -141,18 +135,13 @@ class EdgeStack(BaseStack):
                     compress=True,
                 )
             },
-            domain_names=[edge.domain_name],
-            certificate=acm.Certificate.from_certificate_arn(
-                self, "Certificate", edge.certificate_arn
+            **custom_domain_options(
+                self,
+                domain_name=edge.domain_name,
+                certificate_arn=edge.certificate_arn,
+                price_class=edge.price_class,
+                log_bucket=log_bucket,
             ),
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
-            ssl_support_method=cloudfront.SSLMethod.SNI,
-            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
-            price_class=PRICE_CLASSES[edge.price_class],
-            enable_logging=True,
-            log_bucket=log_bucket,
-            log_file_prefix="cloudfront/",
-            log_includes_cookies=False,
         )
         governance.acknowledge(
             self.distribution,
