@@ -36,8 +36,20 @@ class DestroyableAspect:
             return
         node.apply_removal_policy(RemovalPolicy.DESTROY)
         spec = _UNPROTECT.get(node.cfn_resource_type)
-        if spec is not None:
+        if spec is not None and not _cluster_member(node):
             node.add_property_override(spec[0], spec[1])
+
+
+def _cluster_member(node: CfnResource) -> bool:
+    """An RDS instance of an Aurora (or Multi-AZ) cluster: its deletion protection is the
+    cluster's, and CloudFormation refuses ``DeletionProtection`` on the instance itself."""
+    if node.cfn_resource_type != "AWS::RDS::DBInstance":
+        return False
+    member = getattr(node, "db_cluster_identifier", None)
+    if member is None:
+        props = jsii.get(node, "cfnProperties") or {}
+        member = props.get("DBClusterIdentifier") or props.get("dbClusterIdentifier")
+    return member is not None
 
 
 @jsii.implements(IAspect)

@@ -79,6 +79,37 @@ def test_destroy_aspect_covers_rds(tmp_path):
     assert cluster["Properties"]["DeletionProtection"] is False
 
 
+def test_destroy_aspect_leaves_aurora_members_to_their_cluster(tmp_path):
+    """An instance of an Aurora cluster takes no DeletionProtection of its own: CloudFormation
+    refuses the property there (cfn-lint E3682); the cluster's setting protects it. A standalone
+    instance still has it turned off."""
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "Db")
+    cluster = rds.CfnDBCluster(stack, "C", engine="aurora-postgresql", deletion_protection=True)
+    rds.CfnDBInstance(
+        stack,
+        "Member",
+        engine="aurora-postgresql",
+        db_instance_class="db.r6g.large",
+        db_cluster_identifier=cluster.ref,
+    )
+    rds.CfnDBInstance(
+        stack,
+        "Alone",
+        engine="postgres",
+        db_instance_class="db.t4g.micro",
+        allocated_storage="20",
+        deletion_protection=True,
+    )
+    governance.apply(app, Policy(destroy_stateful=True))
+    with contextlib.suppress(RuntimeError):
+        app.synth()
+    resources = json.loads((tmp_path / "out" / "Db.template.json").read_text())["Resources"]
+    assert resources["C"]["Properties"]["DeletionProtection"] is False
+    assert "DeletionProtection" not in resources["Member"]["Properties"]
+    assert resources["Alone"]["Properties"]["DeletionProtection"] is False
+
+
 def test_raw_cloudformation_resources_are_tagged(tmp_path):
     """CDK's own raw CfnResources (here the default-SG restricting provider) get the tags too."""
     from aws_cdk import aws_ec2 as ec2

@@ -103,7 +103,7 @@ class DatabaseSettings:
     """The Aurora PostgreSQL cluster: one writer and one reader in different zones."""
 
     #: Aurora PostgreSQL engine version (major.minor)
-    engine_version: matching(r"\d{2}\.\d{1,2}", "an Aurora PostgreSQL version such as 16.6")
+    engine_version: matching(r"\d{2}\.\d{1,2}", "an Aurora PostgreSQL version such as 17.6")
     #: instance class of the writer and the reader
     instance_class: DbInstanceClass
     #: Aurora Standard (aurora) or I/O-Optimized (aurora-iopt1)
