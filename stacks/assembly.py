@@ -24,6 +24,9 @@ Order (each stack depends only on earlier ones):
 
 Stacks 3-11 are the hardened platform (seed 000, :mod:`stacks.platform`). A new system
 (``stacks/webapp/``, ``stacks/global_data/``) adds its stacks here, after the ones it uses.
+
+12. the multi-region payment data system (seed 004, :mod:`stacks.global_data.system`): its keys,
+    global table, service in both regions and failover, in their own order.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from aws_cdk import aws_logs as logs
 
 import governance
 from stacks.config import Configuration
+from stacks.global_data import system as global_data
 from stacks.payments.payments import PaymentsStack
 from stacks.payments.settings import EndpointSettings
 from stacks.platform.alerts import AlertsStack
@@ -172,6 +176,8 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
         values["edge/distribution-domain-name"] = edge.distribution.domain_name
         values["edge/distribution-id"] = edge.distribution.distribution_id
     parameters = ParametersStack(app, "PaymentsParameters", values=values, **common)
+    global_data_stacks = global_data.build(app, config)
+    global_data.acknowledge_regional_apis(payments.api.api)
     acknowledge_never_expiring_logs(app)
     return {
         "security": security,
@@ -185,6 +191,7 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
         "observability": observability,
         "cost_visibility": cost,
         "parameters": parameters,
+        **global_data_stacks,
     }
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.identifiers import SUFFIX_RULE, is_suffix
 from governance.merge import deep_merged
+from stacks.global_data.settings import GlobalDataSettings
 from stacks.payments.settings import PaymentsSettings
 from stacks.platform.settings import TOPICS, PlatformSettings
 from stacks.validation import (
@@ -75,8 +76,11 @@ class EnvironmentSettings:
     payments: PaymentsSettings
     #: the hardened platform (seed 000)
     platform: PlatformSettings
+    #: multi-region payment data (seed 004)
+    global_data: GlobalDataSettings
 
     def __post_init__(self) -> None:
+        self.global_data.check_regions(self.region, self.secondary_region)
         edge = self.platform.edge
         if edge.enabled and edge.region != self.region:
             raise Invalid(
@@ -126,6 +130,7 @@ class Configuration:
     contacts: Mapping[str, str]
     payments: PaymentsSettings
     platform: PlatformSettings
+    global_data: GlobalDataSettings
 
     @property
     def name(self) -> str:
@@ -227,6 +232,7 @@ def load_configuration(context: Mapping[str, Any]) -> Configuration:
         contacts=MappingProxyType(dict(chosen.contacts)),
         payments=chosen.payments,
         platform=chosen.platform,
+        global_data=chosen.global_data,
     )
 
 
