@@ -94,7 +94,7 @@ def handed(
         log_group=_reader_logs(consumer, log_key, log_retention_days),
     )
     _acknowledge(consumer, reader)
-    consumer.add_dependency(producer)
+    consumer.add_stack_dependency(producer)
     return reader.get_response_field("Parameter.Value")
 
 

@@ -75,7 +75,7 @@ def build(app: App, config: Configuration) -> dict[str, Stack]:
         other_region=secondary_region,
         deployment=primary_env,
     )
-    primary.add_dependency(table)
+    primary.add_stack_dependency(table)
     secondary = ServiceStack(
         app,
         "GlobalDataServiceSecondary",
@@ -86,8 +86,8 @@ def build(app: App, config: Configuration) -> dict[str, Stack]:
         other_region=primary_region,
         deployment=secondary_env,
     )
-    secondary.add_dependency(table)  # its replica
-    secondary.add_dependency(primary)  # the API-key secret's replica
+    secondary.add_stack_dependency(table)  # its replica
+    secondary.add_stack_dependency(primary)  # the API-key secret's replica
     failover = FailoverStack(
         app, "GlobalDataFailover", settings=s, services=(primary, secondary), deployment=metrics_env
     )
