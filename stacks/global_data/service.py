@@ -307,6 +307,8 @@ class ServiceStack(BaseStack):
             cfn = api_key.node.default_child
             assert isinstance(cfn, apigw.CfnApiKey)
             cfn.value = value
+            if client in secrets:  # a reference by name creates no dependency by itself
+                cfn.add_resource_dependency(secrets[client].node.default_child)
         return secrets
 
     def _alarms(self, other_region: str) -> dict[str, cloudwatch.Alarm]:

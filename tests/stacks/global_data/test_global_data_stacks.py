@@ -225,6 +225,9 @@ def test_api_key_secret_lives_in_the_primary_and_is_replicated() -> None:
     assert [r["Region"] for r in secret["ReplicaRegions"]] == ["us-west-2"]
     assert "KmsKeyId" in secret and "KmsKeyId" in secret["ReplicaRegions"][0]
     assert s.resources("global_data_service_secondary", "AWS::SecretsManager::Secret") == {}
+    keys = s.resources("global_data_service_primary", "AWS::ApiGateway::ApiKey").values()
+    (secret_id,) = s.resources("global_data_service_primary", "AWS::SecretsManager::Secret")
+    assert [k["DependsOn"] for k in keys] == [[secret_id]]  # resolved by name: created first
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
