@@ -80,7 +80,6 @@ class EnvironmentSettings:
     global_data: GlobalDataSettings
 
     def __post_init__(self) -> None:
-        self.global_data.check_regions(self.region, self.secondary_region)
         edge = self.platform.edge
         if edge.enabled and edge.region != self.region:
             raise Invalid(
@@ -100,6 +99,7 @@ class EnvironmentSettings:
                         key=f"platform.alerts.subscriptions.{topic}",
                         show_value=False,
                     )
+        self.global_data.check_regions(self.region, self.secondary_region)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

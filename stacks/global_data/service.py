@@ -7,7 +7,8 @@ Each region runs the same service against its own replica of the global table:
 * the processor (:mod:`stacks.global_data.functions.processor`), environment encrypted with the
   region's ``function`` key;
 * a regional REST API (:class:`~stacks.constructs.platform_api.PlatformApi`: stage throttling,
-  usage plan and API key, JSON access logs, WAF): ``POST /process`` needs the key, ``GET /health``
+  usage plan and API key, JSON access logs, WAF; ``global_data.api`` over the environment's API
+  policy ``payments.api``): ``POST /process`` needs the key, ``GET /health``
   does not (the Route 53 health check sends no key, so a keyed path would only ever answer 403);
 * the API's custom domain with the region's certificate (the failover record's alias target);
 * the alarm topic (``audit`` key, TLS only) and the processor's and table's alarms;
@@ -42,6 +43,7 @@ from stacks.base import BaseStack
 from stacks.constructs.bucket import AuditBucket
 from stacks.constructs.function import PlatformFunction, acknowledge_trade_offs
 from stacks.constructs.platform_api import PlatformApi
+from stacks.constructs.settings import ApiSettings
 from stacks.global_data.cross_region import handed
 from stacks.global_data.keys import KeysStack
 from stacks.global_data.settings import SYSTEM, GlobalDataSettings
@@ -88,6 +90,7 @@ class ServiceStack(BaseStack):
         keys: Mapping[str, kms.IKey],
         table_name: str,
         other_region: str,
+        shared_api: ApiSettings,
         replica_keys: KeysStack | None = None,
         **kwargs: Any,
     ) -> None:
@@ -96,6 +99,7 @@ class ServiceStack(BaseStack):
         self.role = role
         self.keys = keys
         self.settings = s = settings
+        self.api_settings = settings.api.on(shared_api)
         suffix = self.deployment.suffix
         region = self.region
         self.table_name = table_name
@@ -161,7 +165,7 @@ class ServiceStack(BaseStack):
             "Api",
             api_name=self.name(f"{SYSTEM}-api"),
             stage_name=suffix,
-            settings=s.api,
+            settings=self.api_settings,
             key=keys["audit"],
             description=f"Global data payments API ({region})",
         )
@@ -182,7 +186,7 @@ class ServiceStack(BaseStack):
         self.api_key_secrets = self._api_keys(replica_keys, keys["function"])
 
         certificate = acm.Certificate.from_certificate_arn(
-            self, "Certificate", s.failover.certificate_arns[region]
+            self, "Certificate", s.failover.certificate(role.lower())
         )
         self.domain = apigw.DomainName(
             self,
@@ -236,7 +240,7 @@ class ServiceStack(BaseStack):
             "owner would overwrite it and, on destroy, leave it pointing at a deleted role. Every "
             "request is logged by the stage's JSON access log (status, caller's key id, WAF "
             "result, integration status and latency, error message), kept "
-            f"{self.settings.api.access_log_retention_days} days, and every invocation by the "
+            f"{self.api_settings.access_log_retention_days} days, and every invocation by the "
             "processor's own log group."
         )
         governance.acknowledge(stage, "PCI-LOG-002", reason)

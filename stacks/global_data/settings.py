@@ -10,6 +10,7 @@ imports the CDK.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Literal
 
@@ -80,6 +81,43 @@ class HealthCheckSettings:
 
 
 @settings
+class Certificates:
+    """The custom domain's ACM certificate in each region (placeholder ARNs)."""
+
+    #: certificate in the environment's region
+    primary: CertificateArn
+    #: certificate in the environment's secondary_region
+    secondary: CertificateArn
+
+
+@settings
+class GlobalDataApi:
+    """What the system's APIs set themselves; the rest (WAF rule groups, log retention, tracing)
+    is the environment's API policy, ``payments.api``, written once."""
+
+    #: stage throttle: steady requests per second
+    stage_rate_limit_rps: whole(1)
+    #: stage throttle: burst
+    stage_burst_limit: whole(0, 5000)
+    #: usage-plan throttle per API key: requests per second
+    key_rate_limit_rps: whole(1)
+    #: usage-plan throttle per API key: burst
+    key_burst_limit: whole(0, 5000)
+    #: one API key per caller, named after it (the same value in both regions)
+    api_key_clients: tuple[str, ...]
+    #: requests per client IP per window before the WAF blocks
+    waf_rate_limit: whole(10, 2_000_000_000)
+    #: API Gateway execution logging (OFF: the account-level role is the Payments stack's)
+    execution_log_level: Literal["OFF", "ERROR", "INFO"]
+
+    def on(self, shared: ApiSettings) -> ApiSettings:
+        """The full API settings: these values over the environment's ``shared`` ones."""
+        return dataclasses.replace(
+            shared, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        )
+
+
+@settings
 class FailoverSettings:
     """Failover DNS for the API's custom domain, in a hosted zone that already exists."""
 
@@ -90,7 +128,7 @@ class FailoverSettings:
     #: the API's custom domain, inside the hosted zone
     domain_name: DomainName
     #: the custom domain's ACM certificate in each region (placeholder ARNs)
-    certificate_arns: dict[str, CertificateArn]
+    certificate_arns: Certificates
     #: the health checks
     health_check: HealthCheckSettings
 
@@ -99,14 +137,10 @@ class FailoverSettings:
             raise Invalid(
                 f"must be inside the hosted zone {self.hosted_zone_name}", key="domain_name"
             )
-        for region, arn in self.certificate_arns.items():
-            match = _ARN_REGION.match(arn)
-            if match is None or match.group(1) != region:
-                raise Invalid(
-                    f"is an ACM certificate of another region: API Gateway needs a regional "
-                    f"custom domain's certificate in the domain's own region ({region})",
-                    key=f"certificate_arns.{region}",
-                )
+
+    def certificate(self, role: str) -> str:
+        """The certificate ARN of ``role`` (``primary`` or ``secondary``)."""
+        return str(getattr(self.certificate_arns, role))
 
 
 @settings
@@ -142,7 +176,7 @@ class GlobalDataSettings:
     #: the audit bucket of each region
     bucket: BucketSettings
     #: the regional REST API of each region
-    api: ApiSettings
+    api: GlobalDataApi
     #: DNS failover between the regions
     failover: FailoverSettings
     #: alarms of each region
@@ -156,17 +190,11 @@ class GlobalDataSettings:
                 "region",
                 key="secondary_region",
             )
-        missing = [r for r in (primary, secondary) if r not in self.failover.certificate_arns]
-        if missing:
-            raise Invalid(
-                f"needs a certificate for {', '.join(missing)} (the regions the API runs in)",
-                key="global_data.failover.certificate_arns",
-                show_value=False,
-            )
-        extra = sorted(set(self.failover.certificate_arns) - {primary, secondary})
-        if extra:
-            raise Invalid(
-                f"names {', '.join(extra)}, where the API does not run ({primary}, {secondary})",
-                key="global_data.failover.certificate_arns",
-                show_value=False,
-            )
+        for role, region in (("primary", primary), ("secondary", secondary)):
+            match = _ARN_REGION.match(self.failover.certificate(role))
+            if match is None or match.group(1) != region:
+                raise Invalid(
+                    f"is an ACM certificate of another region: API Gateway needs the regional "
+                    f"custom domain's certificate in the domain's own region ({region})",
+                    key=f"global_data.failover.certificate_arns.{role}",
+                )

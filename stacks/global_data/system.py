@@ -73,6 +73,7 @@ def build(app: App, config: Configuration) -> dict[str, Stack]:
         replica_keys=keys_secondary,
         table_name=name,
         other_region=secondary_region,
+        shared_api=config.payments.api,
         deployment=primary_env,
     )
     primary.add_stack_dependency(table)
@@ -84,6 +85,7 @@ def build(app: App, config: Configuration) -> dict[str, Stack]:
         keys=keys_secondary.keys,
         table_name=name,
         other_region=primary_region,
+        shared_api=config.payments.api,
         deployment=secondary_env,
     )
     secondary.add_stack_dependency(table)  # its replica

@@ -30,7 +30,11 @@ def test_each_environment_reads_its_values(env, primary, domain, alarms, rps) ->
     s = config.global_data
     assert (config.region, config.secondary_region) == (primary, "us-west-2")
     assert s.failover.domain_name == domain
-    assert set(s.failover.certificate_arns) == {primary, "us-west-2"}
+    assert s.failover.certificate("primary").split(":")[3] == primary
+    assert s.failover.certificate("secondary").split(":")[3] == "us-west-2"
+    assert s.api.on(config.payments.api).waf_managed_rule_groups == (
+        config.payments.api.waf_managed_rule_groups
+    )
     assert s.alarms.enabled is alarms
     assert s.api.stage_rate_limit_rps == rps
     assert (s.processor.memory_mb, s.processor.timeout_s, s.processor.architecture) == (
@@ -48,11 +52,11 @@ def _env(ctx: dict, env: str) -> dict:
 
 def _certificate_of_another_region(ctx: dict) -> None:
     certs = _env(ctx, "dev")["failover"]["certificate_arns"]
-    certs["us-west-2"] = certs["us-east-1"]
+    certs["secondary"] = certs["primary"]
 
 
 def _missing_certificate(ctx: dict) -> None:
-    del _env(ctx, "dev")["failover"]["certificate_arns"]["us-west-2"]
+    del _env(ctx, "dev")["failover"]["certificate_arns"]["secondary"]
 
 
 def _domain_outside_zone(ctx: dict) -> None:
@@ -80,13 +84,12 @@ def _currency(ctx: dict) -> None:
     [
         (
             _certificate_of_another_region,
-            "environments.dev.global_data.failover.certificate_arns.us-west-2 is an ACM "
+            "environments.dev.global_data.failover.certificate_arns.secondary is an ACM "
             "certificate of another region",
         ),
         (
             _missing_certificate,
-            "environments.dev.global_data.failover.certificate_arns needs a certificate for "
-            "us-west-2",
+            "missing key environments.dev.global_data.failover.certificate_arns.secondary",
         ),
         (_domain_outside_zone, "must be inside the hosted zone payments.example.com"),
         (_same_regions, "a global table needs a second region"),

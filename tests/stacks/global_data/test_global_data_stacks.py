@@ -194,7 +194,7 @@ def test_api_process_needs_a_key_and_health_does_not(stack: str) -> None:
     for props in (methods[("process", "POST")], methods[("health", "GET")]):
         assert props["Integration"]["Type"] == "AWS_PROXY"
     (plan,) = [p["Properties"] for p in s.resources(stack, "AWS::ApiGateway::UsagePlan").values()]
-    api = s.config.global_data.api
+    api = s.config.global_data.api.on(s.config.payments.api)
     assert plan["Throttle"] == {
         "RateLimit": api.key_rate_limit_rps,
         "BurstLimit": api.key_burst_limit,
@@ -207,9 +207,9 @@ def test_api_process_needs_a_key_and_health_does_not(stack: str) -> None:
     ]
     region = s.stacks[stack].region
     assert domain["DomainName"] == "global-data.payments.example.com"
-    assert (
-        domain["RegionalCertificateArn"] == s.config.global_data.failover.certificate_arns[region]
-    )
+    role = stack.rsplit("_", 1)[1]
+    assert domain["RegionalCertificateArn"] == s.config.global_data.failover.certificate(role)
+    assert domain["RegionalCertificateArn"].split(":")[3] == region
     assert domain["SecurityPolicy"] == "TLS_1_2"
     (key,) = [p["Properties"] for p in s.resources(stack, "AWS::ApiGateway::ApiKey").values()]
     assert key["Value"].startswith("{{resolve:secretsmanager:global-data/production/api-key-")
