@@ -18,7 +18,9 @@ import pytest
 from governance.engine import PLUGIN_NAME
 
 pytestmark = pytest.mark.synth
-GOVERN = Path(sys.executable).with_name("govern")
+ROOT = Path(__file__).resolve().parents[3]
+#: ``govern`` of this checkout (the venv's console script may belong to another checkout).
+GOVERN = (sys.executable, "-m", "governance.cli")
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "production"])
@@ -39,7 +41,8 @@ def test_platform_synthesizes_with_governance_passing(synth_platform, env):
     assert {"AWS::Lambda::Function", "AWS::WAFv2::WebACL", "AWS::DynamoDB::Table"} <= types
 
     proc = subprocess.run(
-        [str(GOVERN), "check", str(out), "--env", env, "--format", "json"],
+        [*GOVERN, "check", str(out), "--env", env, "--format", "json"],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
