@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 import requests
-from conftest import ROOT, load_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+ROOT = Path(__file__).resolve().parents[2]
 PROCESSOR = ROOT / "stacks" / "global_data" / "functions" / "processor" / "index.py"
+_MODULES: dict[str, ModuleType] = {}
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import the function's file once under ``name`` (function folders are not packages)."""
+    if name not in _MODULES:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        _MODULES[name] = module
+    return _MODULES[name]
+
+
 TABLE = "global-data-payments-test"
 BUCKET = "global-data-audit-us-east-1-test"
 REGION = "us-east-1"
