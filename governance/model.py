@@ -58,6 +58,7 @@ class Category(enum.StrEnum):
     PCI_SECRETS = "pci-secrets"
     PCI_TRANSIT = "pci-transit"
     PCI_WAF = "pci-waf"
+    RELIABILITY = "reliability"
     TAGGING = "tagging"
 
 

@@ -44,6 +44,8 @@ class Thresholds:
     audit_log_hot_min_days: int = 90
     nat_gateways_max: int | None = None
     dynamodb_billing_mode: str = "any"  # "on_demand" | "provisioned" | "any"
+    #: Which key must encrypt Lambda environment variables (ENC-LAMBDA-001).
+    lambda_environment_key: str = "any"  # "customer_managed" | "any"
     rest_apis_max: int | None = 1
     fargate_spot_min_share: float = 0.5
     cost_allocation_tags: tuple[str, ...] = ("CostCenter", "Environment")
@@ -373,6 +375,7 @@ _SEVERITIES = tuple(str(s) for s in Severity)
 _CHOICES: dict[str, tuple[str, ...]] = {
     "dynamodb_billing_mode": ("on_demand", "provisioned", "any"),
     "lambda_architectures": ("arm64", "x86_64"),
+    "lambda_environment_key": ("customer_managed", "any"),
 }
 #: Inclusive bounds of numeric thresholds (of each item, for lists); others are >= 0.
 _BOUNDS: dict[str, tuple[float, float]] = {

@@ -31,7 +31,12 @@ and the environment key:
 14. ``WebAppEdge`` - the static assets bucket and the CloudFront distribution;
 15. ``WebAppObservability`` - the critical-alerts topic, the dashboard and the alarms.
 
-A new system (``stacks/global_data/``) adds its stacks here, after the ones it uses.
+Then the multi-region payment data system (seed 004, :mod:`stacks.global_data.system`,
+tagged ``System=global-data``):
+
+16. its keys, global table, service in both regions and failover, in their own order.
+
+A new system adds its stacks here, after the ones it uses.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from aws_cdk import aws_logs as logs
 
 import governance
 from stacks.config import Configuration
+from stacks.global_data import system as global_data
 from stacks.payments.payments import PaymentsStack
 from stacks.payments.settings import EndpointSettings
 from stacks.platform.alerts import AlertsStack
@@ -210,8 +216,10 @@ def build(app: App, config: Configuration, *, cost_center: str) -> dict[str, Sta
     for stack in payments_system.values():
         Tags.of(stack).add(SYSTEM_TAG, PAYMENTS_SYSTEM)
     webapp = build_webapp(app, config, vpc=network.vpc, zones=network.availability_zones, key=key)
+    global_data_stacks = global_data.build(app, config)
+    global_data.acknowledge_regional_apis(payments.api.api)
     acknowledge_never_expiring_logs(app)
-    return {**payments_system, **webapp}
+    return {**payments_system, **webapp, **global_data_stacks}
 
 
 #: The stack tag the cost report groups systems by (and PCI-IAM-006 selects roles by).

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.identifiers import SUFFIX_RULE, is_suffix
 from governance.merge import deep_merged
+from stacks.global_data.settings import GlobalDataSettings
 from stacks.payments.settings import PaymentsSettings
 from stacks.platform.settings import TOPICS, PlatformSettings
 from stacks.validation import (
@@ -78,6 +79,8 @@ class EnvironmentSettings:
     platform: PlatformSettings
     #: the highly available web application (seed 003)
     webapp: WebAppSettings
+    #: multi-region payment data (seed 004)
+    global_data: GlobalDataSettings
 
     def __post_init__(self) -> None:
         edge = self.platform.edge
@@ -107,6 +110,7 @@ class EnvironmentSettings:
                     key="webapp.alarms.subscriptions",
                     show_value=False,
                 )
+        self.global_data.check_regions(self.region, self.secondary_region)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -148,6 +152,7 @@ class Configuration:
     payments: PaymentsSettings
     platform: PlatformSettings
     webapp: WebAppSettings
+    global_data: GlobalDataSettings
     #: run aws-cdk-lib's own CloudFormation validation on synth (``cdk_builtin_validation``;
     #: off in ``cdk.json``: the cfn-lint test judges every template instead, docs/deploy.md)
     cdk_builtin_validation: bool = True
@@ -259,6 +264,7 @@ def load_configuration(context: Mapping[str, Any]) -> Configuration:
         payments=chosen.payments,
         platform=chosen.platform,
         webapp=chosen.webapp,
+        global_data=chosen.global_data,
     )
 
 

@@ -255,7 +255,7 @@ BAD = [
     (
         "unknown-section",
         _set("environments.production.webap", {}),
-        "unknown key environments.production.webap (allowed: account, region, secondary_region, contacts, payments, platform, webapp)",
+        "unknown key environments.production.webap (allowed: account, region, secondary_region, contacts, payments, platform, webapp, global_data)",
     ),
     (
         "unknown-overlay-key",

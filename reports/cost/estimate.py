@@ -143,7 +143,7 @@ def price_resource(
         account=account,
         catalogue=catalogue,
         profile=profile,
-        usage=profile.for_resource(res, view.name, view.count(res.type)),
+        usage=profile.for_resource(res, view.name, view.count_sharing(res.type, profile)),
         side=side,
     )
     try:

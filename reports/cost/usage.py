@@ -378,6 +378,14 @@ class UsageProfile:
             transactions=self.monthly_transactions(environment),
         )
 
+    def has_own_usage(self, resource: Resource) -> bool:
+        """A ``resources`` entry matches ``resource``: it does not share its type's default.
+
+        A ``split_by_type`` default is shared by the resources of the type that no entry names
+        (a system that states its own traffic does not dilute the others')."""
+        names = _names(resource)
+        return any(rule.matches(resource, names) for rule in self.rules)
+
     def for_resource(self, resource: Resource, environment: str, split_count: int = 1) -> Usage:
         names = _names(resource)
         cache_key = (resource.type, names)

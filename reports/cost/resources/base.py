@@ -92,6 +92,7 @@ class EnvironmentView:
     _counts: dict[str, int] | None = None
     #: indexes a pricer builds once per environment (e.g. which resources write to a bucket)
     cache: dict[str, Any] = field(default_factory=dict)
+    _sharing: dict[str, int] | None = None
 
     def count(self, resource_type: str) -> int:
         if self._counts is None:
@@ -101,6 +102,16 @@ class EnvironmentView:
                     counts[rtype] = counts.get(rtype, 0) + len(rows)
             self._counts = counts
         return self._counts.get(resource_type, 0)
+
+    def count_sharing(self, resource_type: str, profile: UsageProfile) -> int:
+        """Resources of the type that share its default usage (no usage entry names them)."""
+        if self._sharing is None:
+            self._sharing = {}
+        if resource_type not in self._sharing:
+            self._sharing[resource_type] = sum(
+                1 for res in self.of_type(resource_type) if not profile.has_own_usage(res)
+            )
+        return self._sharing[resource_type]
 
     def of_type(self, resource_type: str) -> Iterator[Resource]:
         for tpl in self.templates:
@@ -276,7 +287,7 @@ class Context:
     def usage_of(self, other: Resource) -> Usage:
         """The usage values of another resource of the same environment."""
         return self.profile.for_resource(
-            other, self.environment.name, self.environment.count(other.type)
+            other, self.environment.name, self.environment.count_sharing(other.type, self.profile)
         )
 
     def usage_of_type(self, resource_type: str) -> Usage:

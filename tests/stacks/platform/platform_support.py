@@ -100,11 +100,12 @@ def build_platform(
     outdir = tempfile.mkdtemp(prefix=f"platform-{env}-{profile}-")
     app = cdk.App(context=ctx, outdir=outdir, builtin_cloud_formation_validation=False)
     config = configuration(env, profile, ctx)
-    stacks = build(app, config, cost_center=cost_center(config, ctx))
+    every = build(app, config, cost_center=cost_center(config, ctx))
     app.synth()
+    stacks = every
     templates = {
         name: Template.from_stack(stack)
-        for name, stack in stacks.items()
+        for name, stack in every.items()
         if type(stack).__module__.startswith(SYSTEMS)
     }
     return Platform(env, profile, config, stacks, templates)
