@@ -211,6 +211,7 @@ class Thresholds:
         "_ENDPOINT",
         "_TTL",
         "_HEADER",
+        "_MODE",  # a setting about secrets (``secrets-mode: import``), not one
     )
     secret_rotation_max_days: int = 90
     password_min_length: int = 12

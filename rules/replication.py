@@ -96,7 +96,8 @@ def replica_key_outside_its_region(resource: Resource, policy: Policy) -> Iterat
     for i, replica in enumerate(as_list(resource.prop("Replicas"))):
         if not isinstance(replica, dict):
             continue
-        key = (replica.get("SSESpecification") or {}).get("KMSMasterKeyId")
+        sse = replica.get("SSESpecification")
+        key = sse.get("KMSMasterKeyId") if isinstance(sse, dict) else None
         if key is None:
             continue  # no key at all: ENC-002's finding
         where = f"Properties/Replicas/{i}/SSESpecification/KMSMasterKeyId"

@@ -94,23 +94,27 @@ class EnvironmentSettings:
                 show_value=False,
             )
         for topic in TOPICS:
-            for name in getattr(self.platform.alerts.subscriptions, topic):
-                if name not in self.contacts:
-                    known = ", ".join(sorted(self.contacts)) or "none"
-                    raise Invalid(
-                        f"names {name!r}, which is not one of the contacts ({known})",
-                        key=f"platform.alerts.subscriptions.{topic}",
-                        show_value=False,
-                    )
-        for name in self.webapp.alarms.subscriptions:
+            self._check_contacts(
+                f"platform.alerts.subscriptions.{topic}",
+                getattr(self.platform.alerts.subscriptions, topic),
+            )
+        for key, names in (
+            ("webapp.alarms.subscriptions", self.webapp.alarms.subscriptions),
+            ("global_data.alarms.subscriptions", self.global_data.alarms.subscriptions),
+        ):
+            self._check_contacts(key, names)
+        self.global_data.check_regions(self.region, self.secondary_region)
+
+    def _check_contacts(self, key: str, names: tuple[str, ...]) -> None:
+        """Each name in ``names`` (the value of ``key``) is one of the environment's contacts."""
+        for name in names:
             if name not in self.contacts:
                 known = ", ".join(sorted(self.contacts)) or "none"
                 raise Invalid(
                     f"names {name!r}, which is not one of the contacts ({known})",
-                    key="webapp.alarms.subscriptions",
+                    key=key,
                     show_value=False,
                 )
-        self.global_data.check_regions(self.region, self.secondary_region)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -29,6 +29,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
 from stacks.base import BaseStack
@@ -48,13 +49,14 @@ class FailoverStack(BaseStack):
         *,
         settings: GlobalDataSettings,
         services: Sequence[ServiceStack],
+        alarm_addresses: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         Tags.of(self).add("System", SYSTEM)
         failover = settings.failover
         check = failover.health_check
-        self.topic, self.log_key = self._topic(settings, services)
+        self.topic, self.log_key = self._topic(settings, services, alarm_addresses)
         logs: dict[str, Any] = {
             "suffix": self.deployment.suffix,
             "log_key": self.log_key,
@@ -140,7 +142,10 @@ class FailoverStack(BaseStack):
         CfnOutput(self, "FailoverDomainName", value=failover.domain_name)
 
     def _topic(
-        self, settings: GlobalDataSettings, services: Sequence[ServiceStack]
+        self,
+        settings: GlobalDataSettings,
+        services: Sequence[ServiceStack],
+        addresses: Sequence[str],
     ) -> tuple[sns.ITopic, kms.IKey]:
         """The alarm topic and the key of this region's logs (a service's, or this stack's own)."""
         for service in services:
@@ -167,4 +172,6 @@ class FailoverStack(BaseStack):
             master_key=key,
             enforce_ssl=True,
         )
+        for address in addresses:  # a service's topic has them already
+            topic.add_subscription(subs.EmailSubscription(address))
         return topic, key

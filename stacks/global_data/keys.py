@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Tags
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -41,7 +41,13 @@ class KeysStack(BaseStack):
     """The three purpose keys of one region (``keys`` by purpose)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, settings: KeySettings, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: KeySettings,
+        role: str,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         Tags.of(self).add("System", SYSTEM)
@@ -59,6 +65,9 @@ class KeysStack(BaseStack):
                 removal_policy=RemovalPolicy.DESTROY,
             )
             self.keys[purpose] = key
+            # beside the key, so no other stack re-exports an import (cfn-lint W6001); ``role``
+            # prefixes it, so one flat outputs file holds both regions
+            CfnOutput(self, f"{role}{purpose.capitalize()}KeyId", value=key.key_id)
         logs = iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")
         self.keys["audit"].grant_encrypt_decrypt(logs)
         self.keys["function"].grant_encrypt_decrypt(logs)

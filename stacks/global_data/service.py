@@ -23,7 +23,7 @@ with that region's ``function`` key. Both regions' API keys take their value fro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -92,6 +93,7 @@ class ServiceStack(BaseStack):
         other_region: str,
         shared_api: ApiSettings,
         replica_keys: KeysStack | None = None,
+        alarm_addresses: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -124,6 +126,8 @@ class ServiceStack(BaseStack):
             master_key=keys["audit"],
             enforce_ssl=True,
         )
+        for address in alarm_addresses:
+            self.topic.add_subscription(subs.EmailSubscription(address))
 
         p = s.processor
         self.processor = PlatformFunction(
@@ -209,7 +213,7 @@ class ServiceStack(BaseStack):
             )
             for name, value in (("table-name", table_name), ("bucket-name", bucket.bucket_name))
         }
-        self._outputs(keys)
+        self._outputs()
 
     def _acknowledge_processor(self) -> None:
         fn = self.processor
@@ -363,7 +367,7 @@ class ServiceStack(BaseStack):
             alarms[name] = alarm
         return alarms
 
-    def _outputs(self, keys: Mapping[str, kms.IKey]) -> None:
+    def _outputs(self) -> None:
         r = self.role
         values = {
             "ApiEndpoint": self.api.api.url,
@@ -377,8 +381,7 @@ class ServiceStack(BaseStack):
             "FunctionName": self.processor.function.function_name,
             "TopicArn": self.topic.topic_arn,
             "Region": self.region,
-            **{f"{purpose.capitalize()}KeyId": key.key_id for purpose, key in keys.items()},
-        }
+        }  # the key ids are output by the keys stack of the region
         for client in self.api.api_keys:
             values["ApiKeySecretName"] = api_key_secret_name(self.deployment.suffix, client)
             break

@@ -161,6 +161,8 @@ class GlobalDataAlarms:
     period_minutes: whole(1, 1440)
     #: periods an alarm must breach
     evaluation_periods: whole(1)
+    #: names of the environment's ``contacts`` subscribed by e-mail to each alarm topic
+    subscriptions: tuple[str, ...]
 
 
 @settings

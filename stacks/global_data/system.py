@@ -47,11 +47,14 @@ def build(app: App, config: Configuration) -> dict[str, Stack]:
     secondary_env = dataclasses.replace(primary_env, region=secondary_region)
     metrics_env = dataclasses.replace(primary_env, region=s.failover.health_check.metrics_region)
     name = table_name(config.suffix)
+    addresses = config.addresses(s.alarms.subscriptions)
 
     keys_secondary = KeysStack(
-        app, "GlobalDataKeysSecondary", settings=s.keys, deployment=secondary_env
+        app, "GlobalDataKeysSecondary", settings=s.keys, role="Secondary", deployment=secondary_env
     )
-    keys_primary = KeysStack(app, "GlobalDataKeysPrimary", settings=s.keys, deployment=primary_env)
+    keys_primary = KeysStack(
+        app, "GlobalDataKeysPrimary", settings=s.keys, role="Primary", deployment=primary_env
+    )
     table = TableStack(
         app,
         "GlobalDataTable",
@@ -74,6 +77,7 @@ def build(app: App, config: Configuration) -> dict[str, Stack]:
         table_name=name,
         other_region=secondary_region,
         shared_api=config.payments.api,
+        alarm_addresses=addresses,
         deployment=primary_env,
     )
     primary.add_stack_dependency(table)
@@ -86,12 +90,18 @@ def build(app: App, config: Configuration) -> dict[str, Stack]:
         table_name=name,
         other_region=primary_region,
         shared_api=config.payments.api,
+        alarm_addresses=addresses,
         deployment=secondary_env,
     )
     secondary.add_stack_dependency(table)  # its replica
     secondary.add_stack_dependency(primary)  # the API-key secret's replica
     failover = FailoverStack(
-        app, "GlobalDataFailover", settings=s, services=(primary, secondary), deployment=metrics_env
+        app,
+        "GlobalDataFailover",
+        settings=s,
+        services=(primary, secondary),
+        alarm_addresses=addresses,
+        deployment=metrics_env,
     )
     return dict(
         zip(NAMES, (keys_secondary, keys_primary, table, primary, secondary, failover), strict=True)

@@ -10,7 +10,7 @@ from governance.template import load_cloud_assembly
 from reports.cost.catalogue import load_catalogue
 from reports.cost.estimate import Assembly, estimate
 from reports.cost.resources import declared_usage
-from reports.cost.usage import load_usage
+from reports.cost.usage import PLATFORM_USAGE_PATH, load_usage
 
 API = {"Type": "AWS::ApiGateway::RestApi", "Properties": {}}
 
@@ -31,7 +31,7 @@ def test_a_named_api_does_not_dilute_the_shared_default() -> None:
 
 @pytest.fixture(scope="module")
 def production(synth_platform):
-    profile = load_usage(None, declared_usage())
+    profile = load_usage(PLATFORM_USAGE_PATH, declared_usage())
     templates = load_cloud_assembly(synth_platform("production"))
     est = estimate(
         [Assembly("production", templates)],

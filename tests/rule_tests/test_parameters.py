@@ -16,6 +16,7 @@ RESOURCES = {
     "DbPassword": _param("/app/dbPassword"),
     "SecretArn": _param("/app/api-key-secret-arn", "arn:aws:secretsmanager:us-east-1:1:secret:x"),
     "TokenName": _param("/app/token-name"),
+    "SecretsMode": _param("/app/security/secrets-mode", "import"),  # a setting about secrets
     "AccessKey": _param("/app/user", "AKIAABCDEFGHIJKLMNOP"),
     "UrlPassword": _param("/app/db-url", "postgres://app:hunter2@db.example.com/app"),
     "PrivateKey": _param("/app/cert", "-----BEGIN RSA PRIVATE KEY-----\nMIIE"),

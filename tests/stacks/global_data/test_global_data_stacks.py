@@ -306,9 +306,9 @@ def test_table_and_bucket_names_are_string_parameters(stack: str) -> None:
 
 OUTPUTS = {
     "ApiEndpoint", "ApiId", "ProcessUrl", "HealthUrl", "DomainName", "TableName", "TableArn",
-    "BucketName", "FunctionName", "TopicArn", "Region", "TableKeyId", "AuditKeyId",
-    "FunctionKeyId", "ApiKeySecretName",
+    "BucketName", "FunctionName", "TopicArn", "Region", "ApiKeySecretName",
 }  # fmt: skip
+KEY_OUTPUTS = {"TableKeyId", "AuditKeyId", "FunctionKeyId"}
 
 
 def test_outputs_per_region_have_distinct_flat_names() -> None:
@@ -318,5 +318,10 @@ def test_outputs_per_region_have_distinct_flat_names() -> None:
         outputs = set(s.templates[stack]["Outputs"])
         assert {f"{role}{o}" for o in OUTPUTS} <= outputs
         names += [o for o in outputs if o.startswith(role)]
+    for stack, role in (("global_data_keys_primary", "Primary"), ("global_data_keys_secondary", "Secondary")):  # fmt: skip
+        outputs = set(s.templates[stack]["Outputs"])
+        outputs = {o for o in outputs if not o.startswith("ExportsOutput")}  # CDK's own exports
+        assert {f"{role}{o}" for o in KEY_OUTPUTS} == outputs
+        names += list(outputs)
     names += list(s.templates["global_data_failover"]["Outputs"])
     assert len(names) == len(set(names))
