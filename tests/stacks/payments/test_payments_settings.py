@@ -204,8 +204,10 @@ def test_a_profile_overlay_changes_the_template_without_code(tmp_path):
     functions = [r["Properties"] for r in template.values() if r["Type"] == "AWS::Lambda::Function"]
     assert {f["MemorySize"] for f in functions} == {3008}
     assert {tuple(f["Architectures"]) for f in functions} == {("x86_64",)}
-    (table,) = [r["Properties"] for r in template.values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert table["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    tables = [r["Properties"] for r in template.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert len(tables) == 2
+    for table in tables:
+        assert table["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
     buckets = [r["Properties"] for r in template.values() if r["Type"] == "AWS::S3::Bucket"]
     assert buckets and all("LifecycleConfiguration" not in b for b in buckets)
     lambda_groups = [
@@ -214,5 +216,5 @@ def test_a_profile_overlay_changes_the_template_without_code(tmp_path):
         if r["Type"] == "AWS::Logs::LogGroup"
         and str(r["Properties"]["LogGroupName"]).startswith("/aws/lambda/")
     ]
-    assert len(lambda_groups) == 3
+    assert len(lambda_groups) == 4
     assert all("RetentionInDays" not in g for g in lambda_groups)
