@@ -3,8 +3,10 @@
 A primary account number (PAN) is found by the Luhn check over *digit runs*: digits joined by at
 most :data:`MAX_SEPARATOR` characters that are neither letters nor digits (spaces, dots, dashes,
 slashes, underscores, colons, several of them in a row), Unicode decimal digits included
-(full-width ``４１１１`` is read as ``4111``). Every window of 13 to 19 consecutive digits of a run
-is checked, so a PAN inside a longer run (``order 12 4111 1111 1111 1111``) is found too. The
+(full-width ``４１１１`` is read as ``4111``). A run is checked whole and as every sequence of its
+consecutive digit groups of 13 to 19 digits, so a PAN inside a longer run
+(``order 12 4111 1111 1111 1111``) is found too; digits written without separators are one group.
+Numbers starting with 0 are not PANs (no scheme issues them), which also spares runs of zeros. The
 scan covers, at any depth:
 
 * string values;
@@ -19,7 +21,8 @@ scan covers, at any depth:
 A finding is a *path* (tuple of keys and indexes); a key that itself holds a PAN is reported as
 the path of its object plus :data:`KEY_MARKER`, so the path never contains the number. Random
 13-19 digit windows pass Luhn one time in ten, so a long digit run that is not card data can be
-refused: that is the price of refusing every PAN (docs/payments.md).
+refused (about one 16-digit order number in ten): that is the price of refusing every PAN
+(docs/payments.md).
 """
 
 from __future__ import annotations
@@ -107,26 +110,39 @@ def _ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
 
 
-def digit_runs(text: str) -> Iterator[tuple[re.Match[str], str]]:
-    """Each digit run of ``text`` with its digits in ASCII."""
+_GROUP = re.compile(r"\d+")
+
+
+def digit_runs(text: str) -> Iterator[tuple[re.Match[str], list[str]]]:
+    """Each digit run of ``text`` with its digit groups (between separators), in ASCII."""
     for match in DIGIT_RUN.finditer(text):
-        yield match, _ascii_digits(match.group())
+        yield match, [_ascii_digits(g) for g in _GROUP.findall(match.group())]
 
 
-def has_pan_window(digits: str) -> bool:
-    """True if some 13-19 digit window of ``digits`` passes Luhn."""
-    if len(digits) < PAN_MIN:
-        return False
-    for length in range(PAN_MIN, min(PAN_MAX, len(digits)) + 1):
-        for start in range(len(digits) - length + 1):
-            if luhn_valid(digits[start : start + length]):
+def is_pan(digits: str) -> bool:
+    """A 13-19 digit, Luhn-valid number not starting with 0 (no card scheme issues those)."""
+    return PAN_MIN <= len(digits) <= PAN_MAX and digits[0] != "0" and luhn_valid(digits)
+
+
+def has_pan_window(groups: list[str]) -> bool:
+    """True if consecutive groups of a run spell a PAN (the whole run, or part of it).
+
+    Windows start and end at group boundaries: ``12 4111 1111 1111 1111`` holds the PAN of its
+    last four groups; digits written without separators are one group, checked whole."""
+    for start in range(len(groups)):
+        digits = ""
+        for group in groups[start:]:
+            digits += group
+            if len(digits) > PAN_MAX:
+                break
+            if is_pan(digits):
                 return True
     return False
 
 
 def contains_pan(text: str) -> bool:
-    """True if ``text`` holds a Luhn-valid 13-19 digit window in one of its digit runs."""
-    return any(has_pan_window(digits) for _, digits in digit_runs(text))
+    """True if a digit run of ``text`` (or consecutive groups of it) is a Luhn-valid PAN."""
+    return any(has_pan_window(groups) for _, groups in digit_runs(text))
 
 
 def number_runs(value: int | float | Decimal) -> tuple[str, ...]:
@@ -151,8 +167,14 @@ def number_runs(value: int | float | Decimal) -> tuple[str, ...]:
 
 
 def is_pan_number(value: int | float | Decimal) -> bool:
-    """True if a number's integer or fractional digits hold a Luhn-valid PAN window."""
-    return any(has_pan_window(run) for run in number_runs(value))
+    """True if a number's integer part, fractional part or digits without trailing zeros are a PAN.
+
+    ``4111111111111111e3`` is caught by its mantissa, ``4111111111111111.0`` by its integer part."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not number.is_finite():
+        return False
+    mantissa = "".join(map(str, number.as_tuple().digits)).rstrip("0")
+    return any(is_pan(run) or is_pan(run.rstrip("0")) for run in (*number_runs(number), mantissa))
 
 
 def _is_number(value: Any) -> bool:

@@ -331,9 +331,11 @@ def _unavailable(stage: str, exc: Exception, fields: dict[str, str]) -> dict[str
     return json_response(503, body, RETRY_HEADERS)
 
 
-def _rejected(status: int, reason: str, body: dict[str, Any], **fields: Any) -> dict[str, Any]:
+def _rejected(
+    http_status: int, reason: str, body: dict[str, Any], /, **fields: Any
+) -> dict[str, Any]:
     log_event(logger, "webhook rejected", logging.WARNING, reason=reason, **fields)
-    return json_response(status, body)
+    return json_response(http_status, body)
 
 
 def _unauthorized(reason: str) -> dict[str, Any]:
