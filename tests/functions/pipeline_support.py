@@ -52,7 +52,7 @@ def signed_event(
     """The proxy event of a delivery signed by ``provider`` (or as overridden).
 
     Without ``timestamp`` each call signs at a different second of the last 250."""
-    text = body if raw else json.dumps(body)
+    text = body if raw else json.dumps(body, ensure_ascii=False)
     stamp = int(time.time()) - next(_SECONDS_AGO) if timestamp is None else timestamp
     key = SECRETS.get(provider, b"unknown") if secret is None else secret
     value = (
