@@ -218,3 +218,30 @@ def test_a_profile_overlay_changes_the_template_without_code(tmp_path):
     ]
     assert len(lambda_groups) == 4
     assert all("RetentionInDays" not in g for g in lambda_groups)
+
+
+def test_webhook_and_outbox_settings_are_read():
+    s = _settings("production")
+    assert s.webhooks.providers == ("stripe", "adyen")
+    assert s.webhooks.signature_tolerance_s == 300
+    assert s.webhooks.max_body_bytes == 65536
+    assert s.outbox.parallelization_factor == 2
+    assert s.functions.reserved_concurrency.forward_transactions == 20
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ("webhooks.providers", ["stripe\n"], "must be a lower-case provider name"),
+        ("webhooks.providers", ["Stripe"], "must be a lower-case provider name"),
+        ("webhooks.providers", [], "must name at least one provider"),
+        ("webhooks.providers", ["stripe", "stripe"], "must not name a provider twice"),
+        ("webhooks.signing_secret_name", "signing\n", "must be a lower-case name"),
+        ("webhooks.max_body_bytes", 400_000, "between 1024 and 131072"),
+        ("outbox.parallelization_factor", 11, "between 1 and 10"),
+        ("outbox.max_record_age_s", 30, "between 60 and 604800"),
+    ],
+)
+def test_webhook_and_outbox_values_are_checked(path, value, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        _settings("dev", _with("defaults", path, value))
