@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -266,6 +266,7 @@ class PaymentsStack(BaseStack):
         if endpoints is not None:
             self.endpoints = PlatformEndpoints(self, "PlatformEndpoints", settings=endpoints)
             self.apis = dict(self.endpoints.apis)
+        self._outputs()
         self.origin: OriginSecret | None = None
         if origin_verify is not None:
             self.origin = OriginSecret(
@@ -277,6 +278,32 @@ class PaymentsStack(BaseStack):
             )
             for each in self.apis.values():
                 each.require_origin(self.origin.check)
+
+    # -- outputs ---------------------------------------------------------------------------
+
+    def _outputs(self) -> None:
+        """What integration tests read from ``cfn-outputs/flat-outputs.json`` (tests/integration)."""
+        values = {
+            "WebhookUrl": self.api.api.url_for_path("/webhooks"),
+            "TransactionsTableName": self.table.table_name,
+            "WebhookReplaysTableName": self.replay_table.table_name,
+            "ProcessingQueueUrl": self.queue.queue_url,
+            "DeadLetterQueueUrl": self.dead_letter_queue.queue_url,
+            "NotificationsTopicArn": self.topic.topic_arn,
+            "SigningSecretNames": json.dumps(
+                {
+                    p: self.name(f"{self.settings.webhooks.signing_secret_name}-{p}")
+                    for p in self.signing_secrets
+                },
+                sort_keys=True,
+            ),
+        }
+        for name, function in self.functions.items():
+            values["".join(part.title() for part in name.split("_")) + "FunctionName"] = (
+                function.function.function_name
+            )
+        for key, value in values.items():
+            CfnOutput(self, key, value=value)
 
     # -- webhooks and the outbox --------------------------------------------------------------
 
