@@ -83,10 +83,20 @@ def test_long_strings_and_numbers_are_400(process_payment, aws, fragment, messag
 
 
 def test_huge_exponent_is_harmless(process_payment, aws):
-    body = _with_metadata_text('{"n": 1e999999}')
+    body = _with_metadata_text('{"n": 1e999999, "m": 1.5e-999999}')
     assert call(process_payment, signed_event(body, raw=True))[0] == 200
     [item] = aws.items()
     assert len(item["payload"]["S"]) < 1000
+    assert (
+        len(
+            process_payment.canonical_text(
+                process_payment.canonical_payload(
+                    json.loads(body, parse_float=__import__("decimal").Decimal)
+                )
+            )
+        )
+        < 1000
+    )
 
 
 def test_base64_body_over_the_limit_is_413_before_decoding(process_payment, aws):

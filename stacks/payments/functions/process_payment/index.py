@@ -230,7 +230,12 @@ def canonical_payload(payload: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, list):
             return [walk(v) for v in value]
         if isinstance(value, int | Decimal) and not isinstance(value, bool):
-            return Decimal(canonical_number(value))
+            # one spelling per value; plain digits unless the exponent is extreme (1e999999)
+            number = Decimal(value).normalize()
+            exponent = number.as_tuple().exponent
+            if isinstance(exponent, int) and -40 <= exponent <= 40:
+                return Decimal(canonical_number(number))
+            return number
         return value
 
     normalised = walk(payload)
