@@ -395,3 +395,24 @@ def test_stateful_resources_are_destroyable(built):
     for logical_id, resource in built.resources.items():
         assert resource.get("DeletionPolicy", "Delete") == "Delete", logical_id
         assert resource.get("UpdateReplacePolicy", "Delete") == "Delete", logical_id
+
+
+def test_outputs_for_the_integration_tests(built):
+    """What cfn-outputs/flat-outputs.json holds after a deployment (tests/integration)."""
+    outputs = built.template.to_json()["Outputs"]
+    expected = {
+        "WebhookUrl",
+        "TransactionsTableName",
+        "WebhookReplaysTableName",
+        "ProcessingQueueUrl",
+        "DeadLetterQueueUrl",
+        "NotificationsTopicArn",
+        "SigningSecretNames",
+        "ProcessPaymentFunctionName",
+        "ProcessAccountingFunctionName",
+        "NotifyFailuresFunctionName",
+        "ForwardTransactionsFunctionName",
+    }
+    assert expected <= set(outputs)
+    names = json.loads(outputs["SigningSecretNames"]["Value"])
+    assert set(names) == set(built.payments.settings.webhooks.providers)
