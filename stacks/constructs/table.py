@@ -1,4 +1,8 @@
-"""A DynamoDB table encrypted with the environment's key, billing mode from configuration."""
+"""A DynamoDB table encrypted with the environment's key, billing mode from configuration.
+
+Optionally with a stream (``stream=``, e.g. ``NEW_IMAGE`` for a transactional outbox) and a
+time-to-live attribute (``time_to_live_attribute=``, for items that expire on their own).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ class EncryptedTable(Construct):
         sort_key: str | None,
         settings: TableSettings,
         key: kms.IKey,
+        stream: dynamodb.StreamViewType | None = None,
+        time_to_live_attribute: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
@@ -59,6 +65,8 @@ class EncryptedTable(Construct):
             ),
             deletion_protection=False,
             removal_policy=RemovalPolicy.DESTROY,
+            stream=stream,
+            time_to_live_attribute=time_to_live_attribute,
             **capacity,
         )
         if settings.provisioned:

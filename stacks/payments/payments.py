@@ -1,9 +1,13 @@
 """The ``Payments`` stack: the payment-notification pipeline (seed 001) on the multi-environment
 base (seed 002).
 
-``POST /webhooks`` (API key, WAF, validation) -> process-payment -> ``payment-transactions``
-table + ``payment-processing-queue`` -> process-accounting (partial batch failures) ->
-dead-letter queue -> notify-failures -> ``payment-notifications`` topic. Every size, limit,
+``POST /webhooks`` (API key, WAF, validation) -> process-payment (provider signature, bounded
+input, no card data; one conditional put) -> ``payment-transactions`` table -> its stream (the
+transactional outbox) -> forward-transactions -> ``payment-processing-queue`` ->
+process-accounting (books each stored transaction once; partial batch failures) -> dead-letter
+queue -> notify-failures -> ``payment-notifications`` topic. Signed deliveries are recorded in
+``payment-webhook-replays`` (TTL) so a replay is refused; each provider's signing secret is
+``<webhooks.signing_secret_name>-<provider>-<suffix>`` in Secrets Manager (docs/payments.md). Every size, limit,
 retention and switch comes from ``environments.<env>.payments``
 (:class:`stacks.payments.settings.PaymentsSettings`), handed in typed.
 
@@ -20,13 +24,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -50,9 +57,27 @@ WEBHOOK_SCHEMA = FUNCTIONS_DIR / "process_payment" / "schema.json"
 DRAFT4_KEYWORDS = ("type", "pattern", "minLength", "maxLength", "minimum", "maximum", "enum")
 
 TABLE_ITEM_ACTIONS = {
-    "process_payment": ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
-    "process_accounting": ("dynamodb:UpdateItem",),
+    "process_payment": ("dynamodb:PutItem", "dynamodb:GetItem"),
+    "process_accounting": ("dynamodb:UpdateItem", "dynamodb:GetItem"),
+    "forward_transactions": ("dynamodb:GetItem", "dynamodb:UpdateItem"),
 }
+#: What process-payment does in the replay table: claim a signed delivery, release it on a 5xx.
+REPLAY_ITEM_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+#: What Lambda's event source mapping needs, with the function's role, to read the stream.
+STREAM_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+#: The signing secret is read as the provider's value: no rotation schedule of ours.
+SIGNING_SECRET_NO_ROTATION = (
+    "The signing secret is issued by the payment provider, which computes the webhook "
+    "signatures with it; it cannot be rotated by a function of ours. It is rotated at the "
+    "provider (which signs with old and new secret during the change; process-payment "
+    "accepts either, X-Webhook-Signature carries both) and the new value is written into "
+    "this secret by the documented procedure in docs/payments.md."
+)
 #: KMS actions DynamoDB needs from a caller to read and write items under a customer key.
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 CONSUME_ACTIONS = (
@@ -68,14 +93,18 @@ def api_request_model(schema: Mapping[str, Any]) -> dict[str, Any]:
 
     API Gateway rejects bodies that miss a required field or have a field of the wrong type
     before the function runs; the function still applies the full schema (formats, card-data
-    checks), which draft 4 cannot express.
+    checks), which draft 4 cannot express. The schema's patterns match the whole value (the
+    function uses ``re.fullmatch``); API Gateway searches, so they are anchored here.
     """
 
     def prop(spec: Mapping[str, Any]) -> dict[str, Any]:
         if "oneOf" in spec:
             types = sorted({alt["type"] for alt in spec["oneOf"] if "type" in alt})
             return {"type": types}
-        return {k: spec[k] for k in DRAFT4_KEYWORDS if k in spec}
+        out = {k: spec[k] for k in DRAFT4_KEYWORDS if k in spec}
+        if "pattern" in out:
+            out["pattern"] = f"^(?:{out['pattern']})$"
+        return out
 
     return {
         "$schema": "http://json-schema.org/draft-04/schema#",
@@ -100,7 +129,8 @@ class PaymentsStack(BaseStack):
     their own, without ``consolidated_api``); with ``origin_verify``, every API of the stack
     refuses requests that did not come through the edge distribution.
 
-    Attributes: ``settings``, ``api``, ``table``, ``queue``, ``dead_letter_queue``, ``topic``,
+    Attributes: ``settings``, ``api``, ``table`` (with its stream), ``replay_table``,
+    ``signing_secrets`` (provider -> secret), ``queue``, ``dead_letter_queue``, ``topic``,
     ``audit_bucket``, ``functions`` (by name), ``alarms``, ``queries``, ``endpoints`` and
     ``origin`` (None unless handed their settings), ``apis`` (label -> every
     :class:`PlatformApi` of the stack).
@@ -131,7 +161,19 @@ class PaymentsStack(BaseStack):
             sort_key="timestamp",
             settings=s.table,
             key=key,
+            stream=dynamodb.StreamViewType.NEW_IMAGE,
         ).table
+        self.replay_table = EncryptedTable(
+            self,
+            "WebhookReplays",
+            table_name=self.name("payment-webhook-replays"),
+            partition_key="signature_id",
+            sort_key=None,
+            settings=s.table,
+            key=key,
+            time_to_live_attribute="expires_at",
+        ).table
+        self.signing_secrets = self._signing_secrets()
         queues = QueueWithDeadLetter(
             self,
             "Processing",
@@ -159,6 +201,7 @@ class PaymentsStack(BaseStack):
             key=key,
         ).bucket
 
+        self._owns_api = api is None
         self.api = api or PlatformApi(
             self,
             "Api",
@@ -177,15 +220,22 @@ class PaymentsStack(BaseStack):
             http_method="POST",
             function_props=self._function_props(
                 "process_payment",
-                "Validates a provider webhook, stores it once and queues it for accounting",
-                {"TABLE_NAME": self.table.table_name, "QUEUE_URL": self.queue.queue_url},
+                "Verifies a provider webhook's signature, validates it and stores it once",
+                self._webhook_environment(),
             ),
             request_schema=api_request_model(json.loads(WEBHOOK_SCHEMA.read_text())),
         )
         self.functions["process_payment"] = payment = webhook.function
         payment.allow(TABLE_ITEM_ACTIONS["process_payment"], [self.table.table_arn], sid="Table")
-        payment.allow(["sqs:SendMessage"], [self.queue.queue_arn], sid="Queue")
+        payment.allow(REPLAY_ITEM_ACTIONS, [self.replay_table.table_arn], sid="ReplayTable")
+        payment.allow(
+            ["secretsmanager:GetSecretValue"],
+            [secret.secret_arn for secret in self.signing_secrets.values()],
+            sid="SigningSecrets",
+        )
         payment.allow_key(*TABLE_KEY_ACTIONS)
+
+        self._forwarder()
 
         accounting = self._function(
             "process_accounting",
@@ -217,6 +267,7 @@ class PaymentsStack(BaseStack):
         if endpoints is not None:
             self.endpoints = PlatformEndpoints(self, "PlatformEndpoints", settings=endpoints)
             self.apis = dict(self.endpoints.apis)
+        self._outputs()
         self.origin: OriginSecret | None = None
         if origin_verify is not None:
             self.origin = OriginSecret(
@@ -228,6 +279,118 @@ class PaymentsStack(BaseStack):
             )
             for each in self.apis.values():
                 each.require_origin(self.origin.check)
+
+    # -- outputs ---------------------------------------------------------------------------
+
+    def _outputs(self) -> None:
+        """What integration tests read from ``cfn-outputs/flat-outputs.json`` (tests/integration)."""
+        values = {
+            "TransactionsTableName": self.table.table_name,
+            "WebhookReplaysTableName": self.replay_table.table_name,
+            "ProcessingQueueUrl": self.queue.queue_url,
+            "DeadLetterQueueUrl": self.dead_letter_queue.queue_url,
+            "NotificationsTopicArn": self.topic.topic_arn,
+            "SigningSecretNames": json.dumps(
+                {
+                    p: self.name(f"{self.settings.webhooks.signing_secret_name}-{p}")
+                    for p in self.signing_secrets
+                },
+                sort_keys=True,
+            ),
+        }
+        for name, function in self.functions.items():
+            values["".join(part.title() for part in name.split("_")) + "FunctionName"] = (
+                function.function.function_name
+            )
+        if self._owns_api:  # an API of another stack: its URL here would make a cycle
+            values["WebhookUrl"] = self.api.api.url_for_path("/webhooks")
+        for key, value in values.items():
+            CfnOutput(self, key, value=value)
+
+    # -- webhooks and the outbox --------------------------------------------------------------
+
+    def _signing_secrets(self) -> dict[str, secretsmanager.Secret]:
+        """One Secrets Manager secret per provider: ``<signing_secret_name>-<provider>-<suffix>``.
+
+        Created with a random value so the stack deploys; the provider's value is written into
+        it before the provider is switched on (docs/payments.md)."""
+        w = self.settings.webhooks
+        secrets = {}
+        for provider in w.providers:
+            secret = secretsmanager.Secret(
+                self,
+                "SigningSecret" + "".join(p.title() for p in provider.split("-")),
+                secret_name=self.name(f"{w.signing_secret_name}-{provider}"),
+                description=f"Webhook signing secret of {provider} (HMAC-SHA256, X-Webhook-Signature)",
+                encryption_key=self.key,
+                generate_secret_string=secretsmanager.SecretStringGenerator(
+                    password_length=64, exclude_punctuation=True, include_space=False
+                ),
+            )
+            secret.apply_removal_policy(RemovalPolicy.DESTROY)
+            for rule_id, plugin in (("AwsSolutions-SMG4", None), ("PCI-SEC-004", "govern")):
+                governance.acknowledge(secret, rule_id, SIGNING_SECRET_NO_ROTATION, plugin=plugin)
+            secrets[provider] = secret
+        return secrets
+
+    def _webhook_environment(self) -> dict[str, str]:
+        w = self.settings.webhooks
+        names = {p: self.name(f"{w.signing_secret_name}-{p}") for p in self.signing_secrets}
+        return {
+            "TABLE_NAME": self.table.table_name,
+            "REPLAY_TABLE_NAME": self.replay_table.table_name,
+            "WEBHOOK_PROVIDERS": json.dumps(names, sort_keys=True, separators=(",", ":")),
+            "SIGNATURE_TOLERANCE_S": str(w.signature_tolerance_s),
+            "SECRET_CACHE_S": str(w.secret_cache_s),
+            "MAX_BODY_BYTES": str(w.max_body_bytes),
+            "MAX_DEPTH": str(w.max_depth),
+            "MAX_STRING_CHARS": str(w.max_string_chars),
+            "MAX_NUMBER_CHARS": str(w.max_number_chars),
+        }
+
+    def _forwarder(self) -> None:
+        """forward-transactions: drains the table's stream into the processing queue."""
+        o = self.settings.outbox
+        forwarder = self._function(
+            "forward_transactions",
+            "Queues each stored transaction exactly once from the table's stream (the outbox)",
+            {
+                "TABLE_NAME": self.table.table_name,
+                "QUEUE_URL": self.queue.queue_url,
+                "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+                "MARKER_ATTEMPTS": str(o.marker_attempts),
+                "MARKER_BACKOFF_MS": str(o.marker_backoff_ms),
+            },
+        )
+        assert self.table.table_stream_arn is not None
+        forwarder.allow(
+            TABLE_ITEM_ACTIONS["forward_transactions"], [self.table.table_arn], sid="Table"
+        )
+        forwarder.allow(STREAM_ACTIONS, [self.table.table_stream_arn], sid="ReadStream")
+        forwarder.allow(
+            ["sqs:SendMessage"],
+            [self.queue.queue_arn, self.dead_letter_queue.queue_arn],
+            sid="Queues",
+        )
+        forwarder.allow_key(*TABLE_KEY_ACTIONS)
+        forwarder.function.add_event_source(
+            sources.DynamoEventSource(
+                self.table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=o.batch_size,
+                max_batching_window=Duration.seconds(o.max_batching_window_s),
+                retry_attempts=o.retry_attempts,
+                max_record_age=Duration.seconds(o.max_record_age_s),
+                parallelization_factor=o.parallelization_factor,
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(self.dead_letter_queue),
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {"eventName": lambda_.FilterRule.is_equal("INSERT")}
+                    )
+                ],
+            )
+        )
 
     def _acknowledge_function_trade_offs(self, function: PlatformFunction) -> None:
         """Deliberate trade-offs of every pipeline function, with the reason an auditor reads."""
@@ -371,6 +534,24 @@ class PaymentsStack(BaseStack):
                 threshold=a.dlq_messages_threshold,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        o = self.settings.outbox
+        forwarder = self.functions["forward_transactions"]
+        alarms.append(
+            cloudwatch.Alarm(
+                self,
+                "ForwarderIteratorAge",
+                alarm_name=self.name("forward-transactions-iterator-age"),
+                alarm_description=(
+                    f"{forwarder.function_name}: stored transactions wait more than "
+                    f"{o.iterator_age_alarm_ms} ms to be queued (the outbox is falling behind)"
+                ),
+                metric=forwarder.function.metric("IteratorAge", period=period, statistic="Maximum"),
+                threshold=o.iterator_age_alarm_ms,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=a.evaluation_periods,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
         )

@@ -30,8 +30,22 @@ if str(LAYER_SRC) not in sys.path:
     sys.path.insert(0, str(LAYER_SRC))
 
 TABLE = "payment-transactions"
+REPLAY_TABLE = "payment-webhook-replays"
 REGION = "us-east-1"
+#: The webhook limits the handler is given (cdk.json payments.webhooks, the defaults).
+WEBHOOK_ENV = {
+    "SIGNATURE_TOLERANCE_S": "300",
+    "SECRET_CACHE_S": "300",
+    "MAX_BODY_BYTES": "65536",
+    "MAX_DEPTH": "16",
+    "MAX_STRING_CHARS": "4096",
+    "MAX_NUMBER_CHARS": "40",
+    "MARKER_ATTEMPTS": "5",
+    "MARKER_BACKOFF_MS": "1",
+}
 _LOADED: dict[str, ModuleType] = {}
+
+from pipeline_support import SECRETS as SIGNING_SECRETS  # noqa: E402 - needs the layer path
 
 
 def load_module(path: Path, name: str) -> ModuleType:
@@ -88,6 +102,7 @@ class Aws:
     queue_url: str
     dlq_url: str
     topics: dict[str, str]
+    stream_arn: str = ""
 
     def items(self) -> list[dict[str, Any]]:
         return self.dynamodb.scan(TableName=TABLE, ConsistentRead=True)["Items"]
@@ -137,7 +152,21 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Aws:
             {"AttributeName": "timestamp", "AttributeType": "S"},
         ],
         BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )
+    stream_arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    dynamodb.create_table(
+        TableName=REPLAY_TABLE,
+        KeySchema=[{"AttributeName": "signature_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "signature_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    secrets = boto3.client("secretsmanager", **kwargs)
+    secret_names = {}
+    for provider, value in SIGNING_SECRETS.items():
+        name = f"payments-webhook-signing-{provider}-test"
+        secrets.create_secret(Name=name, SecretString=value.decode())
+        secret_names[provider] = name
     queue_url = sqs.create_queue(QueueName="payment-processing-queue")["QueueUrl"]
     dlq_url = sqs.create_queue(QueueName="payment-processing-dlq")["QueueUrl"]
     topics = {
@@ -145,8 +174,12 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Aws:
         for name in ("payment-notifications", "security-alerts", "operations-alerts", "cost-alerts")
     }
     env = {
+        **WEBHOOK_ENV,
         "TABLE_NAME": TABLE,
+        "REPLAY_TABLE_NAME": REPLAY_TABLE,
+        "WEBHOOK_PROVIDERS": json.dumps(secret_names),
         "QUEUE_URL": queue_url,
+        "DEAD_LETTER_QUEUE_URL": dlq_url,
         "TOPIC_ARN": topics["payment-notifications"],
         "SECURITY_TOPIC_ARN": topics["security-alerts"],
         "OPERATIONS_TOPIC_ARN": topics["operations-alerts"],
@@ -155,11 +188,12 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Aws:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
 
-    from payments_common import client
+    from payments_common import client, signatures
 
-    for service in ("dynamodb", "sqs", "sns"):  # the handlers' clients must hit moto only
+    signatures.clear_cache()
+    for service in ("dynamodb", "sqs", "sns", "secretsmanager"):  # moto only, never AWS
         assert client(service).meta.endpoint_url == moto_url
-    return Aws(moto_url, dynamodb, sqs, sns, queue_url, dlq_url, topics)
+    return Aws(moto_url, dynamodb, sqs, sns, queue_url, dlq_url, topics, stream_arn)
 
 
 #: Each system's function code lives beside the system that deploys it.
@@ -192,6 +226,16 @@ def process_accounting(aws: Aws) -> ModuleType:
 @pytest.fixture
 def notify_failures(aws: Aws) -> ModuleType:
     return _function("notify_failures")
+
+
+@pytest.fixture
+def forward_transactions(aws: Aws) -> ModuleType:
+    return _function("forward_transactions")
+
+
+@pytest.fixture
+def payment_status(aws: Aws) -> ModuleType:
+    return _function("payment_status")
 
 
 @pytest.fixture

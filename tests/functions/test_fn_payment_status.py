@@ -61,7 +61,9 @@ def test_unknown_id_is_404(aws: Aws, status: ModuleType) -> None:
     )
 
 
-@pytest.mark.parametrize("bad", ["", "-starts-with-dash", "a" * 129, "spaces are bad", None])
+@pytest.mark.parametrize(
+    "bad", ["", "-starts-with-dash", "a" * 129, "spaces are bad", None, "t1\n", "t1\r\n"]
+)
 def test_malformed_id_is_400_before_dynamodb(
     aws: Aws, status: ModuleType, bad: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,3 +78,13 @@ def test_storage_failure_is_503(
 ) -> None:
     monkeypatch.setenv("TABLE_NAME", "no-such-table")
     assert _get(status, "tx-1") == (503, {"error": "unavailable", "message": "try again later"})
+
+
+def test_the_id_pattern_is_the_webhook_schemas(status: ModuleType) -> None:
+    """One pattern for the id everywhere; matched whole (``$`` would let ``t1\\n`` through)."""
+    import json
+    from pathlib import Path
+
+    schema = Path(status.__file__).parents[1] / "process_payment" / "schema.json"
+    pattern = json.loads(schema.read_text())["properties"]["transaction_id"]["pattern"]
+    assert status.TRANSACTION_ID.pattern == pattern

@@ -60,9 +60,15 @@ def test_find_card_data_paths():
         "metadata": {"items": [{"note": "4111111111111111"}], "cardNumber": "tok_1"},
         "ref": "4111111111111112",
     }
-    assert find_card_data(payload, frozenset({"transaction_id"})) == [
-        ("metadata", "items", 0, "note"),
+    # every field is scanned (the transaction id too); ``skip`` names exact paths only
+    assert find_card_data(payload) == [
         ("metadata", "cardNumber"),
+        ("metadata", "items", 0, "note"),
+        ("transaction_id",),
+    ]
+    assert find_card_data(payload, frozenset({("transaction_id",)})) == [
+        ("metadata", "cardNumber"),
+        ("metadata", "items", 0, "note"),
     ]
 
 

@@ -104,3 +104,59 @@ def test_redelivered_message_is_idempotent(process_accounting, aws):
 
 def test_empty_event(process_accounting, aws):
     assert process_accounting.handler({"Records": []}, None) == {"batchItemFailures": []}
+
+
+def test_a_message_disagreeing_with_the_table_books_nothing(process_accounting, aws, caplog):
+    seed(aws, "txn_a")
+    event = {"Records": [record("m-1", {**message("txn_a"), "amount": "99"})]}
+    assert process_accounting.handler(event, None) == {
+        "batchItemFailures": [{"itemIdentifier": "m-1"}]
+    }
+    stored = item(aws, "txn_a")
+    assert "accounted_amount" not in stored and "accounting_status" not in stored
+    assert "accounting conflict" in caplog.text
+
+
+def test_a_redelivery_after_booking_with_another_amount_fails_and_keeps_the_booking(
+    process_accounting, aws
+):
+    seed(aws, "txn_a")
+    process_accounting.handler({"Records": [record("m-1", message("txn_a"))]}, None)
+    event = {"Records": [record("m-2", {**message("txn_a"), "amount": "20"})]}
+    assert process_accounting.handler(event, None) == {
+        "batchItemFailures": [{"itemIdentifier": "m-2"}]
+    }
+    assert item(aws, "txn_a")["accounted_amount"] == {"N": "19.99"}
+
+
+def test_the_stored_amount_is_booked_in_its_stored_spelling(process_accounting, aws):
+    seed(aws, "txn_a")
+    event = {"Records": [record("m-1", {**message("txn_a"), "amount": "19.990"})]}
+    assert process_accounting.handler(event, None) == {"batchItemFailures": []}
+    assert item(aws, "txn_a")["accounted_amount"] == {"N": "19.99"}
+
+
+def test_a_throttled_update_fails_only_its_record(process_accounting, aws, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    seed(aws, "txn_a")
+    seed(aws, "txn_b")
+    real = process_accounting.client("dynamodb")
+
+    class Throttled:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def update_item(self, **kwargs):
+            if kwargs["Key"]["transaction_id"]["S"] == "txn_a":
+                raise ClientError(
+                    {"Error": {"Code": "ThrottlingException", "Message": "x"}}, "UpdateItem"
+                )
+            return real.update_item(**kwargs)
+
+    monkeypatch.setattr(process_accounting, "client", lambda service: Throttled())
+    event = {"Records": [record("m-1", message("txn_a")), record("m-2", message("txn_b"))]}
+    assert process_accounting.handler(event, None) == {
+        "batchItemFailures": [{"itemIdentifier": "m-1"}]
+    }
+    assert item(aws, "txn_b")["accounting_status"] == {"S": "accounted"}

@@ -21,8 +21,27 @@ EXPECTED_ACTIONS = {
             "kms:GenerateDataKey",
         },
         "XRayTraces": RESOURCELESS_ACTIONS,
-        "Table": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
-        "Queue": {"sqs:SendMessage"},
+        "Table": {"dynamodb:PutItem", "dynamodb:GetItem"},  # never SQS: the outbox sends
+        "ReplayTable": {"dynamodb:PutItem", "dynamodb:DeleteItem"},
+        "SigningSecrets": {"secretsmanager:GetSecretValue"},
+    },
+    "forward-transactions": {
+        "WriteOwnLogGroup": {"logs:CreateLogStream", "logs:PutLogEvents"},
+        "UseEnvironmentKey": {
+            "kms:Decrypt",
+            "kms:DescribeKey",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+        },
+        "XRayTraces": RESOURCELESS_ACTIONS,
+        "Table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "ReadStream": {
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        },
+        "Queues": {"sqs:SendMessage"},
     },
     "process-accounting": {
         "WriteOwnLogGroup": {"logs:CreateLogStream", "logs:PutLogEvents"},
@@ -33,7 +52,7 @@ EXPECTED_ACTIONS = {
             "kms:GenerateDataKey",
         },
         "XRayTraces": RESOURCELESS_ACTIONS,
-        "Table": {"dynamodb:UpdateItem"},
+        "Table": {"dynamodb:UpdateItem", "dynamodb:GetItem"},
         "ConsumeQueue": {
             "sqs:ReceiveMessage",
             "sqs:DeleteMessage",
@@ -87,7 +106,7 @@ def test_each_function_has_its_own_role(built):
         f["Properties"]["Role"]["Fn::GetAtt"][0]
         for f in built.of_type("AWS::Lambda::Function").values()
     ]
-    assert len(roles) == 3 and len(set(roles)) == 3
+    assert len(roles) == 4 and len(set(roles)) == 4
     for role_id in roles:
         trust = built.resources[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert trust == [
@@ -152,18 +171,22 @@ def test_policy_resources_name_this_environments_resources(built):
                     props = built.resources[target]["Properties"]
                     name = next(
                         props[k]
-                        for k in ("TableName", "QueueName", "TopicName", "LogGroupName")
+                        for k in ("TableName", "QueueName", "TopicName", "LogGroupName", "Name")
                         if k in props
                     )
                     names.add(name)
     assert names == {
         f"payment-transactions-{suffix}",
+        f"payment-webhook-replays-{suffix}",
+        f"payments-webhook-signing-stripe-{suffix}",
+        f"payments-webhook-signing-adyen-{suffix}",
         f"payment-processing-queue-{suffix}",
         f"payment-processing-dlq-{suffix}",
         f"payment-notifications-{suffix}",
         f"/aws/lambda/process-payment-{suffix}",
         f"/aws/lambda/process-accounting-{suffix}",
         f"/aws/lambda/notify-failures-{suffix}",
+        f"/aws/lambda/forward-transactions-{suffix}",
     }
 
 

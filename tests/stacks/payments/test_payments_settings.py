@@ -204,8 +204,10 @@ def test_a_profile_overlay_changes_the_template_without_code(tmp_path):
     functions = [r["Properties"] for r in template.values() if r["Type"] == "AWS::Lambda::Function"]
     assert {f["MemorySize"] for f in functions} == {3008}
     assert {tuple(f["Architectures"]) for f in functions} == {("x86_64",)}
-    (table,) = [r["Properties"] for r in template.values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert table["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    tables = [r["Properties"] for r in template.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert len(tables) == 2
+    for table in tables:
+        assert table["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
     buckets = [r["Properties"] for r in template.values() if r["Type"] == "AWS::S3::Bucket"]
     assert buckets and all("LifecycleConfiguration" not in b for b in buckets)
     lambda_groups = [
@@ -214,5 +216,32 @@ def test_a_profile_overlay_changes_the_template_without_code(tmp_path):
         if r["Type"] == "AWS::Logs::LogGroup"
         and str(r["Properties"]["LogGroupName"]).startswith("/aws/lambda/")
     ]
-    assert len(lambda_groups) == 3
+    assert len(lambda_groups) == 4
     assert all("RetentionInDays" not in g for g in lambda_groups)
+
+
+def test_webhook_and_outbox_settings_are_read():
+    s = _settings("production")
+    assert s.webhooks.providers == ("stripe", "adyen")
+    assert s.webhooks.signature_tolerance_s == 300
+    assert s.webhooks.max_body_bytes == 65536
+    assert s.outbox.parallelization_factor == 2
+    assert s.functions.reserved_concurrency.forward_transactions == 20
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ("webhooks.providers", ["stripe\n"], "must be a lower-case provider name"),
+        ("webhooks.providers", ["Stripe"], "must be a lower-case provider name"),
+        ("webhooks.providers", [], "must name at least one provider"),
+        ("webhooks.providers", ["stripe", "stripe"], "must not name a provider twice"),
+        ("webhooks.signing_secret_name", "signing\n", "must be a lower-case name"),
+        ("webhooks.max_body_bytes", 400_000, "between 1024 and 131072"),
+        ("outbox.parallelization_factor", 11, "between 1 and 10"),
+        ("outbox.max_record_age_s", 30, "between 60 and 604800"),
+    ],
+)
+def test_webhook_and_outbox_values_are_checked(path, value, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        _settings("dev", _with("defaults", path, value))

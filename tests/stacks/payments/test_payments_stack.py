@@ -6,6 +6,8 @@ a configuration change that breaks a requirement fails here.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk.assertions import Match
 from payments_support import payments_app
@@ -22,7 +24,12 @@ SPEC = {
 #: Audit records stay readable in milliseconds for 90 days (PCI DSS 10.5.1): a transition
 #: before day 90 goes to Glacier Instant Retrieval, from day 90 to Glacier Flexible Retrieval.
 GLACIER_CLASS = {30: "GLACIER_IR", 90: "GLACIER"}
-FUNCTION_NAMES = ("process-payment", "process-accounting", "notify-failures")
+FUNCTION_NAMES = (
+    "process-payment",
+    "process-accounting",
+    "notify-failures",
+    "forward-transactions",
+)
 
 
 @pytest.fixture(params=ENVIRONMENTS)
@@ -57,29 +64,50 @@ def test_table_keys_encryption_and_recovery(built):
                 "KMSMasterKeyId": Match.any_value(),
             },
             "DeletionProtectionEnabled": False,
+            # the transactional outbox: forward-transactions drains the stream
+            "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
         },
     )
-    built.template.resource_count_is("AWS::DynamoDB::Table", 1)
+    built.template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": f"payment-webhook-replays-{built.env}",
+            "KeySchema": [{"AttributeName": "signature_id", "KeyType": "HASH"}],
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+            "SSESpecification": {
+                "SSEEnabled": True,
+                "SSEType": "KMS",
+                "KMSMasterKeyId": Match.any_value(),
+            },
+        },
+    )
+    built.template.resource_count_is("AWS::DynamoDB::Table", 2)
 
 
 def test_table_billing_mode_per_environment(built):
-    (table,) = built.of_type("AWS::DynamoDB::Table").values()
-    props = table["Properties"]
+    tables = built.of_type("AWS::DynamoDB::Table").values()
+    assert len(tables) == 2  # transactions and webhook replays, billed alike
     expected = SPEC[built.env][0]
+    targets = list(built.of_type("AWS::ApplicationAutoScaling::ScalableTarget").values())
+    for table in tables:
+        props = table["Properties"]
+        if expected == "PAY_PER_REQUEST":
+            assert props["BillingMode"] == "PAY_PER_REQUEST"
+            assert "ProvisionedThroughput" not in props
+        else:
+            assert props.get("BillingMode", "PROVISIONED") == "PROVISIONED"
+            assert props["ProvisionedThroughput"] == {
+                "ReadCapacityUnits": 5,
+                "WriteCapacityUnits": 5,
+            }
     if expected == "PAY_PER_REQUEST":
-        assert props["BillingMode"] == "PAY_PER_REQUEST"
-        assert "ProvisionedThroughput" not in props
-        built.template.resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 0)
+        assert targets == []
     else:
-        assert props.get("BillingMode", "PROVISIONED") == "PROVISIONED"
-        assert props["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-        targets = built.of_type("AWS::ApplicationAutoScaling::ScalableTarget").values()
-        dims = {t["Properties"]["ScalableDimension"]: t["Properties"] for t in targets}
-        assert set(dims) == {
-            "dynamodb:table:ReadCapacityUnits",
-            "dynamodb:table:WriteCapacityUnits",
-        }
-        assert all(d["MinCapacity"] == 5 for d in dims.values())
+        dims = sorted(t["Properties"]["ScalableDimension"] for t in targets)
+        assert dims == 2 * ["dynamodb:table:ReadCapacityUnits"] + 2 * [
+            "dynamodb:table:WriteCapacityUnits"
+        ]
+        assert all(t["Properties"]["MinCapacity"] == 5 for t in targets)
 
 
 def test_audit_bucket_versioning_and_glacier_days(built):
@@ -174,9 +202,34 @@ def test_reserved_concurrency_grows_with_the_environment():
 
 def test_function_environment_points_at_this_environment(built):
     env = {base: _function(built, base)["Environment"]["Variables"] for base in FUNCTION_NAMES}
-    assert set(env["process-payment"]) == {"TABLE_NAME", "QUEUE_URL"}
+    assert set(env["process-payment"]) == {
+        "TABLE_NAME",
+        "REPLAY_TABLE_NAME",
+        "WEBHOOK_PROVIDERS",
+        "SIGNATURE_TOLERANCE_S",
+        "SECRET_CACHE_S",
+        "MAX_BODY_BYTES",
+        "MAX_DEPTH",
+        "MAX_STRING_CHARS",
+        "MAX_NUMBER_CHARS",
+    }  # no QUEUE_URL: process-payment never sends to SQS
+    webhooks = built.payments.settings.webhooks
+    providers = json.loads(env["process-payment"]["WEBHOOK_PROVIDERS"])
+    assert providers == {
+        p: f"{webhooks.signing_secret_name}-{p}-{built.config.suffix}" for p in webhooks.providers
+    }
+    assert env["process-payment"]["MAX_BODY_BYTES"] == str(webhooks.max_body_bytes)
     assert set(env["process-accounting"]) == {"TABLE_NAME"}
     assert set(env["notify-failures"]) == {"TOPIC_ARN"}
+    outbox = built.payments.settings.outbox
+    assert env["forward-transactions"]["MARKER_ATTEMPTS"] == str(outbox.marker_attempts)
+    assert set(env["forward-transactions"]) == {
+        "TABLE_NAME",
+        "QUEUE_URL",
+        "DEAD_LETTER_QUEUE_URL",
+        "MARKER_ATTEMPTS",
+        "MARKER_BACKOFF_MS",
+    }
 
 
 def test_each_function_logs_to_its_own_encrypted_group_with_retention(built):
@@ -203,8 +256,65 @@ def test_layer_is_built_for_arm64_python311(built):
     )
 
 
+def test_outbox_drains_the_stream_into_the_queue(built):
+    """One stream mapping: inserts only, partial failures, on-failure to the DLQ, from config."""
+    o = built.payments.settings.outbox
+    (mapping,) = [
+        m["Properties"]
+        for m in built.of_type("AWS::Lambda::EventSourceMapping").values()
+        if "StreamArn" in json.dumps(m["Properties"]["EventSourceArn"])
+    ]
+    tables = {
+        r["Properties"]["TableName"].rsplit("-", 1)[0]: k
+        for k, r in built.of_type("AWS::DynamoDB::Table").items()
+    }
+    assert mapping["EventSourceArn"] == {
+        "Fn::GetAtt": [tables["payment-transactions"], "StreamArn"]
+    }
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == o.batch_size
+    assert mapping["MaximumBatchingWindowInSeconds"] == o.max_batching_window_s
+    assert mapping["MaximumRetryAttempts"] == o.retry_attempts
+    assert mapping["MaximumRecordAgeInSeconds"] == o.max_record_age_s
+    assert mapping["ParallelizationFactor"] == o.parallelization_factor
+    assert mapping["FilterCriteria"] == {"Filters": [{"Pattern": '{"eventName":["INSERT"]}'}]}
+    queues = {
+        r["Properties"]["QueueName"].rsplit("-", 1)[0]: k
+        for k, r in built.of_type("AWS::SQS::Queue").items()
+    }
+    destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": [queues["payment-processing-dlq"], "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": _function_id(built, "forward-transactions")}
+
+
+def _function_id(built, base: str) -> str:
+    name = f"{base}-{built.config.suffix}"
+    (found,) = [
+        k
+        for k, r in built.of_type("AWS::Lambda::Function").items()
+        if r["Properties"]["FunctionName"] == name
+    ]
+    return found
+
+
+def test_signing_secrets_one_per_provider(built):
+    webhooks = built.payments.settings.webhooks
+    secrets = {
+        r["Properties"]["Name"]: r for r in built.of_type("AWS::SecretsManager::Secret").values()
+    }
+    for provider in webhooks.providers:
+        secret = secrets[f"{webhooks.signing_secret_name}-{provider}-{built.config.suffix}"]
+        assert "KmsKeyId" in secret["Properties"]
+        assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] == 64
+
+
 def test_queue_consumers_report_partial_batch_failures(built):
-    mappings = built.of_type("AWS::Lambda::EventSourceMapping")
+    mappings = {
+        k: m
+        for k, m in built.of_type("AWS::Lambda::EventSourceMapping").items()
+        if "StreamArn" not in json.dumps(m["Properties"]["EventSourceArn"])
+    }
     assert len(mappings) == 2
     reserved = built.payments.settings.functions.reserved_concurrency
     concurrency = sorted(
@@ -254,7 +364,12 @@ def test_alarms_only_where_configured(built):
         assert {s["Stat"] for s in stats.values()} == {"Sum"}
     assert {f"payments-api-5xx-rate-{suffix}", f"payments-api-4xx-rate-{suffix}"} <= set(by_name)
     assert f"payment-processing-dlq-messages-{suffix}" in by_name
-    assert len(alarms) == 6
+    age = by_name[f"forward-transactions-iterator-age-{suffix}"]
+    assert age["MetricName"] == "IteratorAge"
+    assert age["Statistic"] == "Maximum"
+    assert age["Threshold"] == built.payments.settings.outbox.iterator_age_alarm_ms
+    assert age["AlarmActions"] == [{"Ref": topic}]
+    assert len(alarms) == 8
 
 
 def test_alarm_topic_accepts_cloudwatch_only_where_alarms_exist(built):
@@ -283,3 +398,24 @@ def test_stateful_resources_are_destroyable(built):
     for logical_id, resource in built.resources.items():
         assert resource.get("DeletionPolicy", "Delete") == "Delete", logical_id
         assert resource.get("UpdateReplacePolicy", "Delete") == "Delete", logical_id
+
+
+def test_outputs_for_the_integration_tests(built):
+    """What cfn-outputs/flat-outputs.json holds after a deployment (tests/integration)."""
+    outputs = built.template.to_json()["Outputs"]
+    expected = {
+        "WebhookUrl",
+        "TransactionsTableName",
+        "WebhookReplaysTableName",
+        "ProcessingQueueUrl",
+        "DeadLetterQueueUrl",
+        "NotificationsTopicArn",
+        "SigningSecretNames",
+        "ProcessPaymentFunctionName",
+        "ProcessAccountingFunctionName",
+        "NotifyFailuresFunctionName",
+        "ForwardTransactionsFunctionName",
+    }
+    assert expected <= set(outputs)
+    names = json.loads(outputs["SigningSecretNames"]["Value"])
+    assert set(names) == set(built.payments.settings.webhooks.providers)

@@ -273,7 +273,9 @@ DYNAMIC_REFERENCE = "{{resolve:secretsmanager:"
 
 
 def _origin_secret(p: Platform) -> tuple[str, dict[str, Any]]:
-    return _one(p.of_type("payments", "AWS::SecretsManager::Secret"))
+    secrets = p.of_type("payments", "AWS::SecretsManager::Secret")
+    # the Payments stack also holds the webhook signing secrets (docs/payments.md)
+    return _one({k: v for k, v in secrets.items() if "origin-verify" in json.dumps(v)})
 
 
 def _regional_acls(p: Platform) -> dict[str, dict[str, Any]]:
@@ -461,7 +463,8 @@ def test_pci_secret_rules_pass_and_follow_the_rotation_across_stacks() -> None:
     p = platform("production")
     policy = Policy.from_context(cdk_context()["governance"], environment="production")
     secret_rules = [r for r in all_rules() if r.id.startswith("PCI-SEC-")]
-    assert evaluate(_governance_templates(p), policy, secret_rules).findings == []
+    findings = evaluate(_governance_templates(p), policy, secret_rules).findings
+    assert [f for f in findings if not f.acknowledged] == []
     # without the schedule in the edge stack, the origin secret is the one that fails
     templates = _governance_templates(p)
     for t in templates:
@@ -474,7 +477,9 @@ def test_pci_secret_rules_pass_and_follow_the_rotation_across_stacks() -> None:
             )
         }
     failing = {
-        (f.rule_id, f.logical_id) for f in evaluate(templates, policy, secret_rules).findings
+        (f.rule_id, f.logical_id)
+        for f in evaluate(templates, policy, secret_rules).findings
+        if not f.acknowledged
     }
     secret_id, _ = _origin_secret(p)
     assert failing == {("PCI-SEC-004", secret_id)}

@@ -126,10 +126,17 @@ def test_legacy_undoes_the_cost_levers(env: str) -> None:
         f
         for f in functions
         if f.get("FunctionName", "").startswith(
-            ("payments-responder", "payments-rotate", "payment-status", "process-", "notify-")
+            (
+                "payments-responder",
+                "payments-rotate",
+                "payment-status",
+                "process-",
+                "notify-",
+                "forward-",
+            )
         )
     ]
-    assert len(ours) == 5 + _rotates(legacy) + legacy.settings.edge.enabled
+    assert len(ours) == 7 + _rotates(legacy) + legacy.settings.edge.enabled
     for fn in ours:
         assert (fn["MemorySize"], fn.get("Architectures", ["x86_64"])) == (3008, ["x86_64"])
     for name, props in _buckets(env, "legacy").items():
@@ -139,10 +146,12 @@ def test_legacy_undoes_the_cost_levers(env: str) -> None:
         for g in legacy.all_of_type("AWS::Logs::LogGroup").values()
         if resolve_join(g["Properties"]["LogGroupName"]).startswith("/aws/lambda/")
     ]
-    assert len(app_groups) == 5 + _rotates(legacy) + legacy.settings.edge.enabled
+    assert len(app_groups) == 7 + _rotates(legacy) + legacy.settings.edge.enabled
     assert all("RetentionInDays" not in g for g in app_groups)  # never expire
-    (table,) = legacy.of_type("payments", "AWS::DynamoDB::Table").values()
-    assert table["Properties"].get("BillingMode", "PROVISIONED") == "PROVISIONED"
+    tables = legacy.of_type("payments", "AWS::DynamoDB::Table").values()
+    assert len(tables) == 2  # transactions and webhook replays
+    for table in tables:
+        assert table["Properties"].get("BillingMode", "PROVISIONED") == "PROVISIONED"
     assert len(legacy.all_of_type("AWS::ApiGateway::RestApi")) == 3
     assert len(legacy.of_type("network", "AWS::EC2::NatGateway")) == 3
 

@@ -1,7 +1,10 @@
 """Shared helpers for the payment platform Lambda functions (shipped in the Lambda layer).
 
-- :mod:`payments_common.redaction` masks card data and secrets before anything is logged,
-  and finds card data in payloads so they can be rejected.
+- :mod:`payments_common.card_data` finds card data (PANs by Luhn over digit runs, card-data key
+  names) in payloads so they can be refused.
+- :mod:`payments_common.redaction` masks card data and secrets before anything is logged.
+- :mod:`payments_common.bounds` checks a JSON text's size and shape before it is parsed.
+- :mod:`payments_common.signatures` verifies webhook signatures and refuses replays.
 - :mod:`payments_common.jsonlog` writes one JSON object per log line, always redacted.
 - :mod:`payments_common.responses` builds API Gateway proxy responses.
 - :mod:`payments_common.aws` creates boto3 clients lazily and caches them.

@@ -7,8 +7,14 @@ currency, status, receive count, source queue. Everything is redacted; a body th
 the expected JSON is summarised as an excerpt of at most 500 characters, with card-number
 shaped digit runs masked.
 
-Records whose publish fails are returned in ``batchItemFailures`` so that SQS redelivers
-only those.
+The dead-letter queue also receives the on-failure descriptions of the outbox (the stream
+event source of forward-transactions: ``DDBStreamBatchInfo``) and records forward-transactions
+could never forward (``"source": "forward-transactions"``); those are summarised as such.
+
+Every record is handled on its own: a body that is not JSON, or is nested too deeply to parse
+safely (checked before parsing, :mod:`payments_common.bounds`), is summarised as an excerpt;
+a record whose publish fails, or that fails in any unexpected way, is its own entry in
+``batchItemFailures``, so SQS redelivers only those.
 
 Environment: ``TOPIC_ARN`` (required); ``LOG_LEVEL`` (optional).
 """
@@ -21,8 +27,9 @@ import os
 import re
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from payments_common import client, get_logger, log_event, redact, redact_text
+from payments_common.bounds import MESSAGE_LIMITS, InputRejected, check_json_text
 
 logger = get_logger("notify_failures")
 
@@ -38,12 +45,29 @@ def _subject(text: str) -> str:
 def summarise(record: dict[str, Any]) -> tuple[str, str]:
     """Return ``(subject, message)`` for one dead-lettered SQS record (redacted)."""
     body = record.get("body") or ""
+    if not isinstance(body, str):
+        body = str(body)
     try:
+        check_json_text(body, MESSAGE_LIMITS)
         parsed = json.loads(body)
-    except (json.JSONDecodeError, TypeError):
+    except (InputRejected, ValueError, RecursionError):
         parsed = None
     lines = ["A payment message could not be processed and was moved to the dead-letter queue."]
-    if isinstance(parsed, dict):
+    if isinstance(parsed, dict) and "DDBStreamBatchInfo" in parsed:
+        info = (
+            parsed["DDBStreamBatchInfo"] if isinstance(parsed["DDBStreamBatchInfo"], dict) else {}
+        )
+        lines = ["The transaction outbox (forward-transactions) gave up on a stream batch."]
+        lines += [
+            f"{name}: {redact_text(str(info.get(name, '?')))}"
+            for name in ("shardId", "startSequenceNumber", "endSequenceNumber", "batchSize")
+        ]
+        transaction = "outbox stream batch"
+    elif isinstance(parsed, dict) and parsed.get("source") == "forward-transactions":
+        lines = ["The transaction outbox (forward-transactions) could not forward a record."]
+        lines.append(f"reason: {redact_text(str(parsed.get('reason', '?')))[:MAX_EXCERPT]}")
+        transaction = "outbox record"
+    elif isinstance(parsed, dict):
         fields = redact({k: parsed[k] for k in SUMMARY_FIELDS if k in parsed})
         lines += [f"{key}: {value}" for key, value in fields.items()]
         transaction = str(fields.get("transaction_id", "unknown transaction"))
@@ -62,14 +86,14 @@ def summarise(record: dict[str, Any]) -> tuple[str, str]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     """Lambda entry point for DLQ (SQS) events; returns the partial batch failure report."""
     failures = []
-    for record in event.get("Records", []):
-        message_id = record.get("messageId", "")
-        subject, message = summarise(record)
+    for record in (event or {}).get("Records", []):
+        message_id = str(record.get("messageId", "")) if isinstance(record, dict) else ""
         try:
+            subject, message = summarise(record)
             client("sns").publish(
                 TopicArn=os.environ["TOPIC_ARN"], Subject=subject, Message=message
             )
-        except (ClientError, BotoCoreError) as exc:
+        except Exception as exc:  # noqa: BLE001 - confine any failure to its own record
             code = (
                 exc.response["Error"]["Code"]
                 if isinstance(exc, ClientError)

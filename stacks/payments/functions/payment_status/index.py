@@ -20,8 +20,9 @@ from payments_common import client, get_logger, json_response, log_event
 
 logger = get_logger("payment_status")
 
-#: The webhook schema's ``transaction_id`` pattern.
-TRANSACTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+#: The webhook schema's ``transaction_id`` pattern, matched against the whole id (``fullmatch``:
+#: ``$`` would let ``t1\n`` through).
+TRANSACTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 #: Fields returned to the caller; the stored payload and its hash stay private.
 PUBLIC_FIELDS = ("transaction_id", "timestamp", "provider", "amount", "currency", "status")
 
@@ -51,7 +52,7 @@ def latest(transaction_id: str) -> dict[str, Any] | None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway (Lambda proxy) handler."""
     transaction_id = ((event or {}).get("pathParameters") or {}).get("id")
-    if not isinstance(transaction_id, str) or not TRANSACTION_ID.match(transaction_id):
+    if not isinstance(transaction_id, str) or not TRANSACTION_ID.fullmatch(transaction_id):
         log_event(logger, "status request rejected", reason="invalid transaction id")
         return json_response(
             400,

@@ -1,17 +1,21 @@
-"""process-accounting: SQS-triggered handler that applies accounting to stored transactions.
+"""process-accounting: SQS-triggered handler that books each stored transaction exactly once.
 
-Each message (sent by process-payment) names a transaction by ``transaction_id`` and
-``timestamp``. The handler marks that item in the transactions table as accounted:
-``accounting_status = "accounted"``, plus ``accounted_at`` and the accounted amount and
-currency on first application only. The provider's own ``status`` is left untouched.
+Each message (sent by forward-transactions from the stored item) names a transaction by
+``transaction_id`` and ``timestamp`` and repeats its ``amount`` and ``currency``. The booking is
+one conditional ``UpdateItem`` that copies the *stored* amount and currency
+(``SET accounted_amount = amount``) and sets ``accounting_status = "accounted"`` and
+``accounted_at``, on condition that the item exists, is not accounted yet, and that the message's
+amount and currency are the stored ones. So a redelivered message books nothing twice, and a
+message that disagrees with the table books nothing at all.
 
-The update is idempotent (``if_not_exists``), so a redelivered message is harmless, and
-conditional on the item existing, so a message for an unknown transaction fails.
+On ``ConditionalCheckFailed`` a consistent read tells the cases apart: already accounted with
+this amount is success (idempotent redelivery); an unknown transaction, or a message whose amount
+or currency is not the stored one, is a failure (logged as a conflict), retried and then
+dead-lettered.
 
-The event source mapping uses ``ReportBatchItemFailures``: the handler returns
-``{"batchItemFailures": [{"itemIdentifier": messageId}, ...]}`` for the records that failed
-(unparseable JSON, missing or malformed fields, unknown transaction, DynamoDB errors), so
-only those are retried and, after ``maxReceiveCount``, moved to the dead-letter queue.
+Every record is handled on its own: a message that can never be processed (bad or too deeply
+nested JSON, missing or malformed fields) is its own ``batchItemFailures`` entry, and any
+unexpected error is confined to its record; the rest of the batch is processed.
 
 Environment: ``TABLE_NAME`` (required); ``LOG_LEVEL`` (optional).
 """
@@ -27,6 +31,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from payments_common import client, get_logger, log_event, safe_fields
+from payments_common.bounds import MESSAGE_LIMITS, InputRejected, check_json_text
 
 logger = get_logger("process_accounting")
 
@@ -37,11 +42,16 @@ class PoisonMessage(ValueError):
     """The message can never be processed (bad JSON or missing/malformed fields)."""
 
 
-def parse_message(body: str) -> dict[str, Any]:
+def parse_message(body: Any) -> dict[str, Any]:
     """Parse and check one queue message. Raises :class:`PoisonMessage`."""
+    if not isinstance(body, str):
+        raise PoisonMessage("body is not a string")
     try:
+        check_json_text(body, MESSAGE_LIMITS)
         message = json.loads(body)
-    except (json.JSONDecodeError, TypeError) as exc:
+    except InputRejected as exc:
+        raise PoisonMessage(str(exc)) from exc
+    except (ValueError, RecursionError) as exc:
         raise PoisonMessage("body is not valid JSON") from exc
     if not isinstance(message, dict):
         raise PoisonMessage("body is not a JSON object")
@@ -57,54 +67,82 @@ def parse_message(body: str) -> dict[str, Any]:
     return message
 
 
-def apply_accounting(message: dict[str, Any]) -> None:
-    """Mark the transaction as accounted (idempotent; fails if the item does not exist)."""
-    client("dynamodb").update_item(
-        TableName=os.environ["TABLE_NAME"],
-        Key={
-            "transaction_id": {"S": message["transaction_id"]},
-            "timestamp": {"S": message["timestamp"]},
-        },
-        UpdateExpression=(
-            "SET accounting_status = :accounted, "
-            "accounted_at = if_not_exists(accounted_at, :now), "
-            "accounted_amount = if_not_exists(accounted_amount, :amount), "
-            "accounted_currency = if_not_exists(accounted_currency, :currency)"
-        ),
-        ConditionExpression="attribute_exists(transaction_id)",
-        ExpressionAttributeValues={
-            ":accounted": {"S": "accounted"},
-            ":now": {"S": datetime.now(UTC).isoformat()},
-            ":amount": {"N": message["amount"]},
-            ":currency": {"S": message["currency"]},
-        },
+def _key(message: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {
+        "transaction_id": {"S": message["transaction_id"]},
+        "timestamp": {"S": message["timestamp"]},
+    }
+
+
+def apply_accounting(message: dict[str, Any]) -> str:
+    """Book the transaction once; return ``"accounted"`` or ``"already accounted"``.
+
+    Raises :class:`PoisonMessage` for an unknown transaction or one whose stored amount or
+    currency differs from the message's, and ClientError/BotoCoreError when DynamoDB fails."""
+    dynamodb = client("dynamodb")
+    table = os.environ["TABLE_NAME"]
+    try:
+        dynamodb.update_item(
+            TableName=table,
+            Key=_key(message),
+            UpdateExpression=(
+                "SET accounting_status = :accounted, accounted_at = :now, "
+                "accounted_amount = amount, accounted_currency = currency"
+            ),
+            ConditionExpression=(
+                "attribute_exists(transaction_id) AND attribute_not_exists(accounted_at) "
+                "AND amount = :amount AND currency = :currency"
+            ),
+            ExpressionAttributeValues={
+                ":accounted": {"S": "accounted"},
+                ":now": {"S": datetime.now(UTC).isoformat()},
+                ":amount": {"N": message["amount"]},
+                ":currency": {"S": message["currency"]},
+            },
+        )
+        return "accounted"
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+    stored = dynamodb.get_item(TableName=table, Key=_key(message), ConsistentRead=True).get("Item")
+    if stored is None:
+        raise PoisonMessage("unknown transaction")
+    same = Decimal(stored["amount"]["N"]) == Decimal(message["amount"]) and (
+        stored["currency"]["S"] == message["currency"]
     )
+    if not same:
+        log_event(logger, "accounting conflict", logging.WARNING, **safe_fields(message))
+        raise PoisonMessage("the message's amount or currency is not the stored one")
+    if "accounted_at" in stored:
+        return "already accounted"
+    raise PoisonMessage("the condition failed for an unknown reason")
 
 
 def _process(record: dict[str, Any]) -> str | None:
     """Process one SQS record; return None on success or a short failure reason."""
     try:
         message = parse_message(record.get("body"))
+        outcome = apply_accounting(message)
     except PoisonMessage as exc:
         return f"poison: {exc}"
-    try:
-        apply_accounting(message)
     except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        return "unknown transaction" if code == "ConditionalCheckFailedException" else code
+        return exc.response["Error"]["Code"]
     except BotoCoreError as exc:
         return type(exc).__name__
-    log_event(logger, "transaction accounted", **safe_fields(message))
+    log_event(logger, f"transaction {outcome}", **safe_fields(message))
     return None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     """Lambda entry point for SQS events; returns the partial batch failure report."""
     failures = []
-    for record in event.get("Records", []):
-        reason = _process(record)
+    for record in (event or {}).get("Records", []):
+        message_id = str(record.get("messageId", "")) if isinstance(record, dict) else ""
+        try:
+            reason = _process(record)
+        except Exception as exc:  # noqa: BLE001 - confine anything unexpected to its record
+            reason = f"unexpected: {type(exc).__name__}"
         if reason is not None:
-            message_id = record.get("messageId", "")
             log_event(
                 logger, "record failed", logging.WARNING, message_id=message_id, reason=reason
             )
