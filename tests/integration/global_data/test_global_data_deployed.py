@@ -74,7 +74,12 @@ def test_outputs_expected_here_are_what_the_stacks_declare() -> None:
 
     s = system("dev")
     declared = set()
-    for name in ("global_data_service_primary", "global_data_service_secondary"):
+    for name in (
+        "global_data_service_primary",
+        "global_data_service_secondary",
+        "global_data_keys_primary",  # the key ids, beside the keys
+        "global_data_keys_secondary",
+    ):
         declared |= set(s.templates[name]["Outputs"])
     expected = {f"{role}{key}" for role in ROLES for key in KEYS} | {"PrimaryApiKeySecretName"}
     assert expected <= declared

@@ -136,7 +136,7 @@ def test_legacy_undoes_the_cost_levers(env: str) -> None:
             )
         )
     ]
-    assert len(ours) == 7 + _rotates(legacy) + legacy.settings.edge.enabled
+    assert len(ours) == 6 + _rotates(legacy) + legacy.settings.edge.enabled
     for fn in ours:
         assert (fn["MemorySize"], fn.get("Architectures", ["x86_64"])) == (3008, ["x86_64"])
     for name, props in _buckets(env, "legacy").items():
@@ -146,7 +146,7 @@ def test_legacy_undoes_the_cost_levers(env: str) -> None:
         for g in legacy.all_of_type("AWS::Logs::LogGroup").values()
         if resolve_join(g["Properties"]["LogGroupName"]).startswith("/aws/lambda/")
     ]
-    assert len(app_groups) == 7 + _rotates(legacy) + legacy.settings.edge.enabled
+    assert len(app_groups) == 6 + _rotates(legacy) + legacy.settings.edge.enabled
     assert all("RetentionInDays" not in g for g in app_groups)  # never expire
     tables = legacy.of_type("payments", "AWS::DynamoDB::Table").values()
     assert len(tables) == 2  # transactions and webhook replays
