@@ -69,33 +69,12 @@ def _environment(url: str) -> None:
 
 
 def _resources(url: str, secrets: dict[str, bytes]) -> tuple[str, str]:
+    from pipeline_support import create_pipeline_tables, create_signing_secrets
+
     kwargs = {"endpoint_url": url, "region_name": REGION}
     dynamodb = boto3.client("dynamodb", **kwargs)
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "transaction_id", "KeyType": "HASH"},
-            {"AttributeName": "timestamp", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "transaction_id", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    dynamodb.create_table(
-        TableName=REPLAYS,
-        KeySchema=[{"AttributeName": "signature_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "signature_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    stream_arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
-    sm = boto3.client("secretsmanager", **kwargs)
-    names = {}
-    for provider, value in secrets.items():
-        names[provider] = f"payments-webhook-signing-{provider}-bench"
-        sm.create_secret(Name=names[provider], SecretString=value.decode())
+    stream_arn = create_pipeline_tables(dynamodb, TABLE, REPLAYS)
+    names = create_signing_secrets(boto3.client("secretsmanager", **kwargs), secrets, "bench")
     sqs = boto3.client("sqs", **kwargs)
     queue_url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
     dlq_url = sqs.create_queue(QueueName=f"{QUEUE}-dlq")["QueueUrl"]

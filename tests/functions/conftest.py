@@ -46,6 +46,7 @@ WEBHOOK_ENV = {
 _LOADED: dict[str, ModuleType] = {}
 
 from pipeline_support import SECRETS as SIGNING_SECRETS  # noqa: E402 - needs the layer path
+from pipeline_support import create_pipeline_tables, create_signing_secrets  # noqa: E402
 
 
 def load_module(path: Path, name: str) -> ModuleType:
@@ -141,32 +142,10 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Aws:
     requests.post(f"{moto_url}/moto-api/reset", timeout=10).raise_for_status()
     kwargs = {"endpoint_url": moto_url, "region_name": REGION}
     dynamodb, sqs, sns = (boto3.client(s, **kwargs) for s in ("dynamodb", "sqs", "sns"))
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "transaction_id", "KeyType": "HASH"},
-            {"AttributeName": "timestamp", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "transaction_id", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    stream_arn = create_pipeline_tables(dynamodb, TABLE, REPLAY_TABLE)
+    secret_names = create_signing_secrets(
+        boto3.client("secretsmanager", **kwargs), SIGNING_SECRETS, "test"
     )
-    stream_arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
-    dynamodb.create_table(
-        TableName=REPLAY_TABLE,
-        KeySchema=[{"AttributeName": "signature_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "signature_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    secrets = boto3.client("secretsmanager", **kwargs)
-    secret_names = {}
-    for provider, value in SIGNING_SECRETS.items():
-        name = f"payments-webhook-signing-{provider}-test"
-        secrets.create_secret(Name=name, SecretString=value.decode())
-        secret_names[provider] = name
     queue_url = sqs.create_queue(QueueName="payment-processing-queue")["QueueUrl"]
     dlq_url = sqs.create_queue(QueueName="payment-processing-dlq")["QueueUrl"]
     topics = {

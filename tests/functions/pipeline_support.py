@@ -164,3 +164,37 @@ def sqs_records(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for m in messages
     ]
+
+
+def create_pipeline_tables(dynamodb: Any, table: str, replays: str) -> str:
+    """Create the transactions table (with its NEW_IMAGE stream) and the replay-claims table as
+    the Payments stack declares them; returns the stream's ARN."""
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[
+            {"AttributeName": "transaction_id", "KeyType": "HASH"},
+            {"AttributeName": "timestamp", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "transaction_id", "AttributeType": "S"},
+            {"AttributeName": "timestamp", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    dynamodb.create_table(
+        TableName=replays,
+        KeySchema=[{"AttributeName": "signature_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "signature_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+
+
+def create_signing_secrets(secretsmanager: Any, secrets: dict[str, bytes], suffix: str) -> dict:
+    """One signing secret per provider, named as the stack names them; returns name by provider."""
+    names = {}
+    for provider, value in secrets.items():
+        names[provider] = f"payments-webhook-signing-{provider}-{suffix}"
+        secretsmanager.create_secret(Name=names[provider], SecretString=value.decode())
+    return names
