@@ -64,10 +64,13 @@ class GovernancePlugin:
         # CDK hands over top-level templates only: nested stacks' templates are followed here.
         errors: list[InputError] = []
         top = []
+        environments: dict[Path, dict[str, str]] = {}  # one manifest read per assembly
         for stack in context.stack_templates:
             path = Path(stack.template_path)
             tpl = load_template_file(path)
-            tpl.environment = _stack_environment(path)
+            if path.parent not in environments:
+                environments[path.parent] = _stack_environments(path.parent)
+            tpl.environment = environments[path.parent].get(path.name)
             top.append(tpl)
         templates = with_nested(top, errors)
         if errors:
@@ -248,17 +251,20 @@ def _to_violations(findings: list[Finding], fail_on: Severity) -> list[PolicyVio
     return out
 
 
-def _stack_environment(template_path: Path) -> str | None:
-    """The stack's ``aws://account/region`` from the assembly's manifest (rules that depend on
-    the region, such as DEPLOY-WAF-001, read it); ``None`` when the manifest says nothing."""
+def _stack_environments(directory: Path) -> dict[str, str]:
+    """Each stack's ``aws://account/region`` by template file name, from the assembly's manifest
+    (rules that depend on the region, such as DEPLOY-WAF-001, read it); empty when unreadable."""
     try:
-        manifest = json.loads((template_path.parent / "manifest.json").read_text())
+        manifest = json.loads((directory / "manifest.json").read_text())
     except (OSError, ValueError):
-        return None
+        return {}
     artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    out: dict[str, str] = {}
     for artifact in (artifacts if isinstance(artifacts, dict) else {}).values():
         props = artifact.get("properties") if isinstance(artifact, dict) else None
-        if isinstance(props, dict) and props.get("templateFile") == template_path.name:
-            env = artifact.get("environment")
-            return env if isinstance(env, str) else None
-    return None
+        if not isinstance(props, dict):
+            continue
+        env, file = artifact.get("environment"), props.get("templateFile")
+        if isinstance(env, str) and isinstance(file, str):
+            out[file] = env
+    return out

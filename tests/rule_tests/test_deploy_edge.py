@@ -74,7 +74,7 @@ def test_waf_001_cloudfront_scope_only_in_us_east_1():
 def test_waf_001_at_synth_time_the_region_comes_from_the_manifest(tmp_path):
     import json
 
-    from governance.plugin import _stack_environment
+    from governance.plugin import _stack_environments
 
     (tmp_path / "Edge.template.json").write_text("{}")
     manifest = {
@@ -87,5 +87,6 @@ def test_waf_001_at_synth_time_the_region_comes_from_the_manifest(tmp_path):
         }
     }
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    assert _stack_environment(tmp_path / "Edge.template.json") == "aws://111111111111/eu-west-1"
-    assert _stack_environment(tmp_path / "Other.template.json") is None
+    environments = _stack_environments(tmp_path)
+    assert environments.get("Edge.template.json") == "aws://111111111111/eu-west-1"
+    assert environments.get("Other.template.json") is None
