@@ -9,8 +9,8 @@ module (not a conftest), imported by the tests and by ``bench/bench_webhooks.py`
 
 from __future__ import annotations
 
-import itertools
 import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +21,23 @@ from payments_common.signatures import sign
 SECRETS = {"stripe": b"whsec-stripe-test-secret", "adyen": b"whsec-adyen-test-secret"}
 #: Each delivery is signed at its own second (a provider re-signs every attempt); identical
 #: signed requests are replays and refused. 250 distinct seconds stay inside a 300 s window.
-_SECONDS_AGO = itertools.cycle(range(250))
+_WINDOW_S = 250
+_last_stamp: list[int] = []
+_stamp_lock = threading.Lock()
+
+
+def fresh_stamp() -> int:
+    """A signing second one before the last one given, or now after 250 of them.
+
+    Consecutive stamps always differ, however the clock moves between calls (counting seconds
+    back from a clock that ticks in between could give the same second twice)."""
+    now = int(time.time())
+    with _stamp_lock:
+        stamp = _last_stamp[0] - 1 if _last_stamp else now
+        if not now - _WINDOW_S < stamp <= now:
+            stamp = now
+        _last_stamp[:] = [stamp]
+    return stamp
 
 
 def webhook(**overrides: Any) -> dict[str, Any]:
@@ -53,7 +69,7 @@ def signed_event(
 
     Without ``timestamp`` each call signs at a different second of the last 250."""
     text = body if raw else json.dumps(body, ensure_ascii=False)
-    stamp = int(time.time()) - next(_SECONDS_AGO) if timestamp is None else timestamp
+    stamp = fresh_stamp() if timestamp is None else timestamp
     key = SECRETS.get(provider, b"unknown") if secret is None else secret
     value = (
         sign(key, stamp, text.encode("utf-8", "surrogatepass")) if signature is None else signature
