@@ -5,7 +5,8 @@ attribute filters, a ``usagetype`` pattern), :func:`refresh_catalogue` asks ``Ge
 that product in each region, reads the ``PriceList`` JSON strings (``terms.OnDemand.*.
 priceDimensions``: one dimension per volume tier, with ``beginRange``/``endRange``), converts the
 rate to the catalogue's unit and writes a new catalogue. Rows it cannot refresh keep their old
-price and are listed in the result.
+price and are listed in the result. A refreshed row loses its ``check`` (the figure its old source
+recorded, which the catalogue tests compare with ``usd``).
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def refresh_catalogue(
             tiers = tiers_from_dimensions(dims, per)
             entry.pop("usd", None)
             entry.pop("tiers", None)
+            entry.pop("check", None)  # the figure of the old source no longer applies
             if len(tiers) == 1:
                 entry["usd"] = tiers[0][1]
             else:

@@ -329,3 +329,36 @@ def test_refresh_fills_instance_families_from_get_products(
     raw = yaml.safe_load(out.read_text())["prices"]["us-east-2"]["ec2.instance.t3.medium"]
     assert raw["price_list"]["filters"]["instanceType"] == "t3.medium"
     assert re.search(raw["price_list"]["usagetype"], "USE2-BoxUsage:t3.medium")
+
+
+def test_refreshed_instance_row_drops_the_old_sources_check() -> None:
+    """A shipped row keeps the figure its source recorded (``check``); once the Price List API
+    has replaced the price, that figure is stale, so the refreshed row no longer carries it."""
+    shipped = load_catalogue().data["prices"]["us-east-1"]["ec2.instance.m6i.large"]
+    assert "check" in shipped
+    spec = shipped["price_list"]
+    client = _client()
+    with Stubber(client) as stub:
+        stub.add_response(
+            "get_products",
+            {
+                "FormatVersion": "aws_v1",
+                "PriceList": [
+                    _instance_item(
+                        "AmazonEC2",
+                        "USE2-BoxUsage:m6i.large",
+                        {"instanceType": "m6i.large"},
+                        "0.5",
+                    )
+                ],
+            },
+            _expected("AmazonEC2", "us-east-2", spec["filters"]),
+        )
+        data, result = refresh_catalogue(
+            load_catalogue(), client, ["us-east-2"], keys=["ec2.instance.m6i.large"], today=TODAY
+        )
+        stub.assert_no_pending_responses()
+    assert result.refreshed == [("us-east-2", "ec2.instance.m6i.large")]
+    row = data["prices"]["us-east-2"]["ec2.instance.m6i.large"]
+    assert row["usd"] == pytest.approx(0.5) and row["as_of"] == "2026-01-15"
+    assert "check" not in row
