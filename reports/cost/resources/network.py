@@ -1,5 +1,5 @@
 """Networking and edge: NAT Gateways, public IPv4 addresses, VPC endpoints, load balancers,
-CloudFront distributions and Route 53 health checks and hosted zones."""
+CloudFront distributions, and Route 53 health checks, hosted zones and record sets."""
 
 from __future__ import annotations
 
