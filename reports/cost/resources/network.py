@@ -322,11 +322,15 @@ def record_set(res: Resource, ctx: Context) -> Iterator[CostComponent]:
             f"hosted zone {zone} is not created by these templates: its charge{rate} is outside"
             " this estimate"
         )
+    queries = ctx.usage.get("monthly_queries")
     if isinstance(res.prop("AliasTarget"), dict):
+        # a $0 line rather than a free resource, so the page shows its notes (the zone)
         ctx.attr("record", "alias")
-        ctx.free(
-            "queries to alias records of AWS resources are free (Route 53 Developer Guide,"
-            " 'Choosing between alias and non-alias records')"
+        yield from ctx.charge(
+            "Queries to an alias record of an AWS resource (no charge)",
+            "route53.queries.alias",
+            queries,
+            region="us-east-1",
         )
         return
     if res.prop("Region"):
@@ -336,7 +340,6 @@ def record_set(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     else:
         kind, label = "standard", "Standard queries"
     ctx.attr("record", f"{kind} routing")
-    queries = ctx.usage.get("monthly_queries")
     if not queries and ctx.profile.usage_stated:
         ctx.note("no queries stated for this record (monthly_queries)")
     yield from ctx.charge(label, f"route53.queries.{kind}", queries, region="us-east-1")
