@@ -119,7 +119,6 @@ FREE_TYPES: dict[str, str] = {
     "AWS::GuardDuty::Filter": "configuration only",
     "AWS::GuardDuty::IPSet": "configuration only",
     "AWS::GuardDuty::ThreatIntelSet": "configuration only",
-    "AWS::Route53::RecordSet": "records are free (queries to AWS alias records are free)",
     "AWS::Route53::RecordSetGroup": "records are free (queries to AWS alias records are free)",
     "AWS::CloudFront::OriginAccessControl": "configuration only",
     "AWS::CloudFront::CloudFrontOriginAccessIdentity": "configuration only",

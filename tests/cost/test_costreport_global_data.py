@@ -65,11 +65,17 @@ def test_replicated_writes_and_both_replicas_storage_are_priced(production) -> N
     est, transactions = production
     table = _line(est, "GlobalDataTable/Payments")
     names = [c.name for c in table.components]
-    assert "Replicated writes to us-west-2" in names
     assert {"Storage (us-east-1)", "Storage (us-west-2)"} <= set(names)
-    writes = _quantity(table, "Write request units") * 1e6
-    assert writes == pytest.approx(3 * transactions, rel=1e-6)
-    assert _quantity(table, "Replicated writes") == pytest.approx(writes / 1e6)
+    # one rWRU per write in each replica region, the writing one included (AWS's billing page)
+    for region in ("us-east-1", "us-west-2"):
+        rwru = _quantity(table, f"Replicated write request units ({region})") * 1e6
+        assert rwru == pytest.approx(3 * transactions, rel=1e-6)
+        # the payment item updates both GSIs, in each region
+        gsi = _quantity(table, f"Index write request units ({region})") * 1e6
+        assert gsi == pytest.approx(2 * transactions, rel=1e-6)
+    assert "Write request units" not in names
+    transfer = _quantity(table, "Replication data transfer to us-west-2")
+    assert transfer == pytest.approx(3 * transactions / 1024 / 1024, rel=1e-6)
 
 
 def test_keys_and_health_checks_of_both_regions_are_priced(production) -> None:

@@ -1,6 +1,15 @@
 """Amazon DynamoDB: tables (on-demand or provisioned capacity, auto-scaling followed through the
 daily shape, global secondary indexes, storage, point-in-time recovery, backups, streams) and
-global tables (replicated writes and storage in every replica region)."""
+global tables (replicated writes and storage in every replica region).
+
+Global tables follow AWS's "Understanding Amazon DynamoDB billing for global tables" (DynamoDB
+Developer Guide, read 2026-12-03): with two or more replicas every write is charged one
+replicated write unit (rWRU, or rWCU when provisioned) in *each* replica's region, the writing
+region included; updates to global secondary indexes are charged standard write units in every
+region that holds the index (all replica regions); reads and storage are billed as for a
+single-region table; and replication's cross-region traffic is data transfer out of the writing
+region. The stream replication needs is part of the rWRU price (AWS Prescriptive Guidance,
+"Global tables FAQ"), so only other readers' stream reads are priced."""
 
 from __future__ import annotations
 
@@ -187,24 +196,78 @@ def _storage_and_backups(
         )
 
 
-@prices("AWS::DynamoDB::GlobalTable", service="Amazon DynamoDB", usage=USAGE)
+GLOBAL_USAGE = (
+    UsageKey(
+        "monthly_index_write_request_units",
+        derived("monthly_write_request_units × the number of global secondary indexes"),
+        "WRU",
+        "index updates a month in each replica region (one per 1 KB an item writes to an index;"
+        " an item without an index's key attributes is not written to it)",
+    ),
+    UsageKey(
+        "monthly_replicated_data_gb",
+        derived("monthly_write_request_units × 1 KB (a write unit covers up to 1 KB)"),
+        "GB",
+        "data replication sends to each other replica region a month (inter-region transfer)",
+    ),
+)
+
+
+@prices(
+    "AWS::DynamoDB::GlobalTable",
+    service="Amazon DynamoDB",
+    usage=(*USAGE, STREAMS_READS, *GLOBAL_USAGE),
+)
 def dynamodb_global_table(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     mode = ctx.text(res.prop("BillingMode"), "PROVISIONED", "BillingMode")
     replicas = [r for r in (res.prop("Replicas") or []) if isinstance(r, dict)]
     regions = [ctx.text(r.get("Region"), ctx.region, "Replicas.Region") for r in replicas]
     regions = regions or [ctx.region]
+    # the template's region first: it is where the report places the table's own line
+    regions = sorted(regions, key=lambda r: r != ctx.region)
     others = [r for r in regions if r != ctx.region]
+    replicated = len(regions) > 1
+    indexes = res.prop("GlobalSecondaryIndexes") or []
+    indexes = indexes if isinstance(indexes, list) else []
     ctx.attr("replicas", ", ".join(regions))
     writes = ctx.usage.get("monthly_write_request_units")
     reads = ctx.usage.get("monthly_read_request_units")
     if mode == "PAY_PER_REQUEST":
         ctx.attr("billing", "on-demand")
-        yield from ctx.charge("Write request units", "dynamodb.ondemand.write", writes)
-        yield from ctx.charge("Read request units", "dynamodb.ondemand.read", reads)
-        for region in others:
-            yield from ctx.charge(
-                f"Replicated writes to {region}", "dynamodb.replicated.write", writes, region=region
+        if replicated:
+            ctx.note(
+                f"every write is charged one replicated write unit in each of the {len(regions)}"
+                " replica regions, the writing one included"
             )
+        for region in regions:
+            if replicated:
+                yield from ctx.charge(
+                    f"Replicated write request units ({region})",
+                    "dynamodb.replicated.write",
+                    writes,
+                    region=region,
+                )
+            else:
+                yield from ctx.charge("Write request units", "dynamodb.ondemand.write", writes)
+        if indexes:
+            index_writes = (
+                ctx.usage.get("monthly_index_write_request_units")
+                if ctx.usage.has("monthly_index_write_request_units")
+                else writes * len(indexes)
+            )
+            ctx.note(
+                f"{len(indexes)} global secondary index(es): their updates are standard write"
+                " units in every replica region"
+            )
+            for region in regions:
+                where = f" ({region})" if replicated else ""
+                yield from ctx.charge(
+                    f"Index write request units{where}",
+                    "dynamodb.ondemand.write",
+                    index_writes,
+                    region=region,
+                )
+        yield from ctx.charge("Read request units", "dynamodb.ondemand.read", reads)
     else:
         settings = res.prop(
             "WriteProvisionedThroughputSettings", "WriteCapacityAutoScalingSettings"
@@ -223,14 +286,45 @@ def dynamodb_global_table(res: Resource, ctx: Context) -> Iterator[CostComponent
         else:
             ctx.attr("billing", "provisioned")
             ctx.note("write capacity settings not readable; write capacity not priced")
-        yield from ctx.charge("Write capacity", "dynamodb.provisioned.wcu", wcu * ctx.hours)
+        if indexes:
+            ctx.note("the write capacity of provisioned global secondary indexes is not modelled")
+        for region in regions:
+            if replicated:
+                yield from ctx.charge(
+                    f"Replicated write capacity ({region})",
+                    "dynamodb.replicated.wcu",
+                    wcu * ctx.hours,
+                    region=region,
+                )
+            else:
+                yield from ctx.charge("Write capacity", "dynamodb.provisioned.wcu", wcu * ctx.hours)
+    if others:
+        data = (
+            ctx.usage.get("monthly_replicated_data_gb")
+            if ctx.usage.has("monthly_replicated_data_gb")
+            else writes / (1024.0 * 1024.0)
+        )
         for region in others:
             yield from ctx.charge(
-                f"Replicated write capacity in {region}",
-                "dynamodb.replicated.wcu",
-                wcu * ctx.hours,
-                region=region,
+                f"Replication data transfer to {region}",
+                "data_transfer.inter_region",
+                data,
+                service="Amazon DynamoDB",
             )
-    for replica, region in zip(replicas or [{}], regions, strict=False):
-        spec = replica.get("PointInTimeRecoverySpecification")
+        ctx.note(
+            "replication traffic is priced out of the template's region at its inter-region"
+            " rate; adding a replica to a table that holds data is a one-time restore and"
+            " transfer charge, not priced monthly"
+        )
+    if res.prop("StreamSpecification"):
+        stream_reads = ctx.usage.get("monthly_streams_read_request_units")
+        if stream_reads:
+            yield from ctx.charge(
+                "Streams read request units", "dynamodb.streams.read", stream_reads
+            )
+        elif replicated:
+            ctx.note("replication's reads of the stream are included in the replicated write price")
+    by_region = {ctx.text(r.get("Region"), ctx.region, "Replicas.Region"): r for r in replicas}
+    for region in regions:
+        spec = by_region.get(region, {}).get("PointInTimeRecoverySpecification")
         yield from _storage_and_backups(res, ctx, spec, region=region)

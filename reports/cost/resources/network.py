@@ -1,5 +1,5 @@
 """Networking and edge: NAT Gateways, public IPv4 addresses, VPC endpoints, load balancers,
-CloudFront distributions and Route 53 health checks and hosted zones."""
+CloudFront distributions, and Route 53 health checks, hosted zones and record sets."""
 
 from __future__ import annotations
 
@@ -214,14 +214,36 @@ def distribution(res: Resource, ctx: Context) -> Iterator[CostComponent]:
         )
 
 
+#: Host names of AWS endpoints a health check may target (Route 53 prices a check of an AWS
+#: endpoint at the lower rate; the pricing page defines the term, not verified here).
+AWS_ENDPOINT_HOSTS = (".amazonaws.com", ".cloudfront.net", ".elb.", ".awsglobalaccelerator.")
+
+
+def _literal_text(value: object) -> str:
+    """Every literal string inside ``value`` (``Fn::Join`` pieces, ``Fn::Sub`` text), joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return " ".join(_literal_text(v) for v in value.values())
+    if isinstance(value, list):
+        return " ".join(_literal_text(v) for v in value)
+    return ""
+
+
 @prices("AWS::Route53::HealthCheck", service="Amazon Route 53")
 def health_check(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     config = res.prop("HealthCheckConfig") or {}
     kind = ctx.text(config.get("Type"), "HTTP", "HealthCheckConfig.Type")
-    fqdn = config.get("FullyQualifiedDomainName")
-    aws_endpoint = not isinstance(fqdn, str) or any(
-        s in fqdn for s in (".amazonaws.com", ".cloudfront.net", ".elb.", ".awsglobalaccelerator.")
-    )
+    target = _literal_text(config.get("FullyQualifiedDomainName"))
+    if kind in ("CALCULATED", "CLOUDWATCH_METRIC", "RECOVERY_CONTROL") or any(
+        s in target for s in AWS_ENDPOINT_HOSTS
+    ):
+        aws_endpoint = True
+    elif target or config.get("IPAddress"):
+        aws_endpoint = False
+    else:
+        aws_endpoint = True
+        ctx.note("the health check's endpoint could not be read; priced as an AWS endpoint")
     where = "aws" if aws_endpoint else "non_aws"
     options = []
     if kind in ("HTTPS", "HTTPS_STR_MATCH"):
@@ -233,6 +255,11 @@ def health_check(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     if ctx.flag(config.get("MeasureLatency"), False, "MeasureLatency"):
         options.append("latency measurement")
     ctx.attr("health check", f"{kind} ({'AWS' if aws_endpoint else 'non-AWS'} endpoint)")
+    if aws_endpoint:
+        ctx.note(
+            "list price: the up to 50 health checks of AWS endpoints Route 53 does not charge"
+            " an account for are not applied"
+        )
     yield from ctx.charge("Health check", f"route53.health_check.{where}", 1, usage_based=False)
     if options:
         yield from ctx.charge(
@@ -245,5 +272,74 @@ def health_check(res: Resource, ctx: Context) -> Iterator[CostComponent]:
 
 @prices("AWS::Route53::HostedZone", service="Amazon Route 53")
 def hosted_zone(res: Resource, ctx: Context) -> Iterator[CostComponent]:
-    ctx.note("queries to alias records of AWS resources are free; other queries are not priced")
+    ctx.note("queries are priced on the zone's records (AWS::Route53::RecordSet)")
     yield from ctx.charge("Hosted zone", "route53.hosted_zone", 1, usage_based=False)
+
+
+def _zone_outside(res: Resource, ctx: Context) -> str | None:
+    """The zone a record names when no ``AWS::Route53::HostedZone`` of the environment is it."""
+    zone_id, zone_name = res.prop("HostedZoneId"), res.prop("HostedZoneName")
+    if isinstance(zone_id, dict) or isinstance(zone_name, dict):
+        target = ctx.target(zone_id if isinstance(zone_id, dict) else zone_name)
+        if target is not None and target.type == "AWS::Route53::HostedZone":
+            return None
+    names = {
+        str(z.prop("Name") or "").rstrip(".")
+        for z in ctx.environment.of_type("AWS::Route53::HostedZone")
+    }
+    if isinstance(zone_name, str) and zone_name.rstrip(".") in names:
+        return None
+    if isinstance(zone_id, str):
+        return zone_id
+    if isinstance(zone_name, str):
+        return zone_name
+    return "a zone named by reference"
+
+
+@prices(
+    "AWS::Route53::RecordSet",
+    service="Amazon Route 53",
+    usage=(
+        UsageKey(
+            "monthly_queries",
+            0,
+            "queries",
+            "DNS queries a month answered from a non-alias record (queries to alias records of"
+            " AWS resources are free)",
+        ),
+    ),
+)
+def record_set(res: Resource, ctx: Context) -> Iterator[CostComponent]:
+    zone = _zone_outside(res, ctx)
+    if zone is not None:
+        price = ctx.catalogue.price("route53.hosted_zone", "us-east-1")
+        rate = (
+            f" (${price.tiers[0][1]:.2f} a month for each of an account's first 25 zones)"
+            if price is not None
+            else ""
+        )
+        ctx.note(
+            f"hosted zone {zone} is not created by these templates: its charge{rate} is outside"
+            " this estimate"
+        )
+    queries = ctx.usage.get("monthly_queries")
+    if isinstance(res.prop("AliasTarget"), dict):
+        # a $0 line rather than a free resource, so the page shows its notes (the zone)
+        ctx.attr("record", "alias")
+        yield from ctx.charge(
+            "Queries to an alias record of an AWS resource (no charge)",
+            "route53.queries.alias",
+            queries,
+            region="us-east-1",
+        )
+        return
+    if res.prop("Region"):
+        kind, label = "latency", "Latency-based routing queries"
+    elif res.prop("GeoLocation") or res.prop("GeoProximityLocation"):
+        kind, label = "geo", "Geo DNS queries"
+    else:
+        kind, label = "standard", "Standard queries"
+    ctx.attr("record", f"{kind} routing")
+    if not queries and ctx.profile.usage_stated:
+        ctx.note("no queries stated for this record (monthly_queries)")
+    yield from ctx.charge(label, f"route53.queries.{kind}", queries, region="us-east-1")

@@ -7,6 +7,14 @@ the bucket holds ``daily ingest × days in class`` of data in each class, and ea
 for that share. Intelligent-Tiering is split the same way (frequent for 30 days, then
 infrequent, then the archive tiers the bucket enables), assuming objects are not read again.
 Given ``storage_gb`` instead, the total is split by the same shares of time.
+
+Objects under 128 KB (by ``average_object_size_kb``) are not moved by a transition: since
+September 2024 S3 Lifecycle's default (``TransitionDefaultMinimumObjectSize:
+all_storage_classes_128K``) keeps them in their class, ``varies_by_storage_class`` lets them go
+to Glacier Flexible Retrieval and Deep Archive only, and a rule's own ``ObjectSizeGreaterThan``/
+``ObjectSizeLessThan`` filter takes precedence over both (S3 User Guide, "Transitioning objects
+using Amazon S3 Lifecycle", read 2026-12-03). Such objects pay no transition request and keep
+their class's price; a rule whose size filter the objects miss does not apply to them at all.
 """
 
 from __future__ import annotations
@@ -78,18 +86,70 @@ class Segment:
         return self.end - self.start
 
 
-def lifecycle(res: Resource, ctx: Context, horizon: float) -> tuple[list[Segment], float | None]:
-    """The segments of an object's life under the bucket's enabled rules, and its expiration."""
+#: Below this size S3 Lifecycle does not transition an object unless a size filter says so.
+SMALL_OBJECT_KB = 128
+#: Classes ``varies_by_storage_class`` still lets objects under 128 KB transition to.
+SMALL_OBJECT_ARCHIVES = ("GLACIER", "DEEP_ARCHIVE")
+
+
+def _size_filter(rule: dict, ctx: Context) -> tuple[float | None, float | None]:
+    """A rule's ``ObjectSizeGreaterThan``/``ObjectSizeLessThan`` (bytes), each ``None`` if unset."""
+    bounds = []
+    for key in ("ObjectSizeGreaterThan", "ObjectSizeLessThan"):
+        value = rule.get(key)
+        if value is None and isinstance(rule.get("Filter"), dict):
+            value = rule["Filter"].get(key)
+        bounds.append(None if value is None else ctx.number(value, 0, key))
+    return bounds[0], bounds[1]
+
+
+def _small_objects_move_to(
+    res: Resource, ctx: Context, rule: dict, object_kb: float
+) -> tuple[bool, tuple[str, ...] | None]:
+    """Whether ``rule`` applies to objects of ``object_kb``, and the classes it may move them to
+    (``None``: any class)."""
+    label = f"lifecycle rule {rule.get('Id', '')}".rstrip()
+    above, below = _size_filter(rule, ctx)
+    size = object_kb * 1024
+    if above is not None or below is not None:
+        if (above is not None and size <= above) or (below is not None and size >= below):
+            ctx.note(
+                f"{label} filters by object size; objects of about {object_kb:g} KB fall outside"
+                " it, so it does not apply to them"
+            )
+            return False, ()
+        return True, None  # a custom size filter takes precedence over the 128 KB default
+    if object_kb >= SMALL_OBJECT_KB:
+        return True, None
+    default = ctx.text(
+        res.prop("LifecycleConfiguration", "TransitionDefaultMinimumObjectSize"),
+        "all_storage_classes_128K",
+        "TransitionDefaultMinimumObjectSize",
+    )
+    if default == "varies_by_storage_class":
+        return True, SMALL_OBJECT_ARCHIVES
+    return True, ()
+
+
+def lifecycle(
+    res: Resource, ctx: Context, horizon: float, object_kb: float = float(SMALL_OBJECT_KB)
+) -> tuple[list[Segment], float | None]:
+    """The segments of the life of an object of ``object_kb`` under the bucket's enabled rules,
+    and its expiration."""
     rules = res.prop("LifecycleConfiguration", "Rules") or []
     transitions: dict[str, float] = {}
     expiration: float | None = None
+    held: set[str] = set()
     for rule in rules if isinstance(rules, list) else []:
         if not isinstance(rule, dict) or rule.get("Status") != "Enabled":
             continue
-        if any(rule.get(k) for k in ("Prefix", "TagFilters", "ObjectSizeGreaterThan")):
+        if any(rule.get(k) for k in ("Prefix", "TagFilters")):
             ctx.note(
                 f"lifecycle rule {rule.get('Id', '')} has a filter; assumed to cover all objects"
             )
+        applies, allowed = _small_objects_move_to(res, ctx, rule, object_kb)
+        if not applies:
+            continue
         items = list(rule.get("Transitions") or [])
         if isinstance(rule.get("Transition"), dict):
             items.append(rule["Transition"])
@@ -99,6 +159,9 @@ def lifecycle(res: Resource, ctx: Context, horizon: float) -> tuple[list[Segment
             cls = ctx.text(item.get("StorageClass"), "", "StorageClass")
             if item.get("TransitionInDays") is None:
                 ctx.note("a transition by date is not modelled")
+                continue
+            if allowed is not None and cls not in allowed:
+                held.add(cls)
                 continue
             day = ctx.number(item.get("TransitionInDays"), 0, "TransitionInDays")
             transitions[cls] = min(day, transitions.get(cls, day))
@@ -111,6 +174,15 @@ def lifecycle(res: Resource, ctx: Context, horizon: float) -> tuple[list[Segment
             f"objects are at most {horizon:g} days old (retention_horizon_days): the expiration"
             f" at day {expiration:g} is not reached yet"
         )
+    if held:
+        names = ", ".join(CLASSES[c].label if c in CLASSES else c for c in sorted(held))
+        ctx.note(
+            f"objects of about {object_kb:g} KB are under {SMALL_OBJECT_KB} KB: S3 Lifecycle does"
+            f" not transition them to {names} (TransitionDefaultMinimumObjectSize, by default"
+            " all_storage_classes_128K since September 2024, and no size filter on the rule);"
+            " they stay in their class, with no transition requests"
+        )
+        ctx.attr("objects under 128 KB", f"not transitioned to {names}")
     steps = sorted(((day, cls) for cls, day in transitions.items()), key=lambda x: x[0])
     segments: list[Segment] = []
     current, start = "STANDARD", 0.0
@@ -227,10 +299,10 @@ def describe(segments: list[Segment], expiration: float | None) -> str:
 )
 def s3_bucket(res: Resource, ctx: Context) -> Iterator[CostComponent]:
     horizon = ctx.usage.get("retention_horizon_days")
-    segments, expiration = lifecycle(res, ctx, horizon)
+    object_kb = max(ctx.usage.get("average_object_size_kb"), 0.001)
+    segments, expiration = lifecycle(res, ctx, horizon, object_kb)
     life = sum(s.days for s in segments) or 1.0
     ctx.attr("lifecycle", describe(segments, expiration))
-    object_kb = max(ctx.usage.get("average_object_size_kb"), 0.001)
     if ctx.usage.has("storage_gb"):
         total = ctx.usage.get("storage_gb")
         daily_gb = total / life
