@@ -1,10 +1,12 @@
 """Helpers for the payment-pipeline tests: signed webhook events, and the outbox driven by hand.
 
 ``signed_event`` builds the API Gateway proxy event a provider's signed delivery becomes.
-``stream_records`` reads the transactions table's stream from moto (every shard, from
-``TRIM_HORIZON``), and ``drain_outbox`` hands those records to forward-transactions in batches
-as Lambda's event source mapping would, retrying from a reported failure. This is a plain
-module (not a conftest), imported by the tests and by ``bench/bench_webhooks.py``.
+``StreamReader`` reads the transactions table's stream from moto (every shard, from
+``TRIM_HORIZON`` once, then on from each shard's ``NextShardIterator``, so a poll costs what it
+returns, not the stream's length), and ``drain_outbox`` hands those records to
+forward-transactions in batches as Lambda's event source mapping would, retrying from a reported
+failure. This is a plain module (not a conftest), imported by the tests and by
+``bench/bench_webhooks.py``.
 """
 
 from __future__ import annotations
@@ -105,10 +107,12 @@ class StreamReader:
         self.stream_arn = stream_arn
         self.iterators: dict[str, str] = {}
 
-    def read(self) -> list[dict[str, Any]]:
-        """Every record written since the last read, in shard order."""
+    def read(self, max_records: int | None = None) -> list[dict[str, Any]]:
+        """The records written since the last read, in shard order: all of them, or about
+        ``max_records`` (whole pages of at most 1,000; the rest stays for the next read)."""
         description = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         records: list[dict[str, Any]] = []
+        limit = 1000 if max_records is None else max(1, min(1000, max_records))
         for shard in description["Shards"]:
             shard_id = shard["ShardId"]
             iterator = (
@@ -118,11 +122,11 @@ class StreamReader:
                 )["ShardIterator"]
             )
             while iterator:
-                page = self.client.get_records(ShardIterator=iterator, Limit=1000)
+                page = self.client.get_records(ShardIterator=iterator, Limit=limit)
                 records.extend(page["Records"])
                 iterator = page.get("NextShardIterator")
                 self.iterators[shard_id] = iterator
-                if not page["Records"]:
+                if not page["Records"] or (max_records is not None and len(records) >= max_records):
                     break
         return records
 
