@@ -29,6 +29,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) -c "import aws_cdk, cdk_nag, governance" 
+	@# pip compiles what it installs but not an editable install; PYTHONDONTWRITEBYTECODE would
+	@# then make every govern process compile its sources again (docs/benchmarks.md).
+	$(PY) -m compileall -q governance rules reports > /dev/null
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -84,6 +84,21 @@ def corpus_files(directory: Path) -> list[Path]:
     return files
 
 
+def compile_bytecode() -> None:
+    """Compile the project's modules to bytecode first, as installing a wheel does.
+
+    pip compiles every package it installs (checkov's and cfn-lint's included) but not an
+    editable install's sources, and with ``PYTHONDONTWRITEBYTECODE=1`` (set on this machine)
+    Python never writes what it compiles: each `govern` process would otherwise compile some 70
+    modules from source, about 30 ms of a 100 ms start-up, which the other tools do not pay."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "governance", "rules", "reports"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def govern(*args: str) -> list[str]:
     return [sys.executable, "-m", "governance.cli", "check", *args]
 
@@ -97,6 +112,7 @@ def main() -> None:
         "--skip-others", action="store_true", help="measure govern only (no checkov, cfn-lint)"
     )
     args = parser.parse_args()
+    compile_bytecode()
     files = corpus_files(args.corpus)
     if not files:
         sys.exit(f"{args.corpus}: no template found (see the module docstring for a corpus)")
