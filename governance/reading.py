@@ -246,13 +246,17 @@ class CfnLoader(_Base):  # type: ignore[misc,valid-type]
             ) from None
 
 
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+def _tag_name(suffix: str) -> str:
+    """The long-form key of a short-form tag: ``!Ref`` -> ``Ref``, ``!Sub`` -> ``Fn::Sub``."""
     if suffix in ("Ref", "Condition"):
-        name = suffix
-    elif suffix in SHORT_FORMS:
-        name = f"Fn::{suffix}"
-    else:
-        name = f"!{suffix}"  # not CloudFormation (e.g. !Rain::Module): kept as written
+        return suffix
+    if suffix in SHORT_FORMS:
+        return f"Fn::{suffix}"
+    return f"!{suffix}"  # not CloudFormation (e.g. !Rain::Module): kept as written
+
+
+def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = _tag_name(suffix)
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if name == "Fn::GetAtt" and isinstance(value, str):
@@ -347,6 +351,73 @@ def _too_deep(node: yaml.Node, limits: Limits) -> str:
     )
 
 
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "map", "seq"))
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _TooDeep(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+class _Fallback(Exception):
+    """A mapping the fast builder leaves to PyYAML's constructor (merge keys, non-scalar keys)."""
+
+
+def _build(loader: CfnLoader, node: yaml.Node, depth: int, limits: Limits) -> Any:
+    """The value of a node tree without aliases, as ``construct_document`` would build it.
+
+    PyYAML's constructor spends most of a load in generic machinery (a generator per mapping,
+    a cache of constructed objects for aliases, a resolver call per scalar); a tree without
+    anchors needs none of it. Plain strings, mappings and sequences are built here; every other
+    scalar (numbers, booleans, null, bad values) and any mapping with a merge key or a
+    non-scalar key goes through the loader, so values and errors are the loader's. ``depth`` is
+    the nesting the value gets, counted as :func:`_check_depth` counts it (a short form's
+    wrapper mapping is one level).
+    """
+    cls = node.__class__
+    tag = node.tag
+    if cls is yaml.ScalarNode:
+        if tag == _STR:
+            return node.value
+        if tag[:1] == "!":
+            _limit(node, depth, limits)
+            value = _construct_tag(loader, tag[1:], node)
+            if isinstance(next(iter(value.values())), list):
+                _limit(node, depth + 1, limits)
+            return value
+        return loader.construct_object(node)
+    _limit(node, depth, limits)
+    if tag[:1] == "!":
+        _limit(node, depth + 1, limits)
+        inner = _build_collection(loader, node, depth + 1, limits)
+        return {_tag_name(tag[1:]): inner}
+    if (cls is yaml.MappingNode and tag != _MAP) or (cls is yaml.SequenceNode and tag != _SEQ):
+        return loader.construct_object(node, deep=True)  # e.g. !!set, !!omap
+    return _build_collection(loader, node, depth, limits)
+
+
+def _build_collection(loader: CfnLoader, node: yaml.Node, depth: int, limits: Limits) -> Any:
+    if node.__class__ is yaml.SequenceNode:
+        return [_build(loader, child, depth + 1, limits) for child in node.value]
+    _no_duplicate_keys(node)
+    out: dict[Any, Any] = {}
+    try:
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not yaml.ScalarNode or key_node.tag == _MERGE:
+                raise _Fallback
+            key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node)
+            out[key] = _build(loader, value_node, depth + 1, limits)
+    except _Fallback:
+        return loader.construct_mapping(node, deep=True)
+    return out
+
+
+def _limit(node: yaml.Node, depth: int, limits: Limits) -> None:
+    if depth > limits.max_depth:
+        raise _TooDeep(node)
+
+
 def _parse_yaml(text: str, path: str | Path, limits: Limits) -> Any:
     loader = CfnLoader(text)
     try:
@@ -356,15 +427,16 @@ def _parse_yaml(text: str, path: str | Path, limits: Limits) -> Any:
         aliases = "&" in text  # no anchor, no alias: the nodes form a tree as large as the text
         if aliases:
             _check_graph(root, path, limits)
-        value = loader.construct_document(root)
-        if not aliases:
-            _check_depth(value, path, limits)
-        return value
+        if aliases:
+            return loader.construct_document(root)
+        return _build(loader, root, 1, limits)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or _first_line(exc)
         raise InputError(path, f"invalid YAML{where}: {problem}") from None
+    except _TooDeep as exc:
+        raise InputError(path, _too_deep(exc.node, limits)) from None
     except _Located as exc:
         line = exc.node.start_mark.line + 1
         raise InputError(path, f"invalid YAML at line {line}: {exc.problem}") from None

@@ -58,7 +58,7 @@ REFUSED = [
     (
         "deep.yaml",
         BUCKET.replace("{}", "[" * 600 + "]" * 600),
-        "nested more than 100 levels deep (--max-depth)",
+        "nested more than 100 levels deep at line 5 (--max-depth)",
     ),
     (
         "deep-with-anchor.yaml",

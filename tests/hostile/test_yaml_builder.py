@@ -1,0 +1,122 @@
+"""The fast YAML builder gives what PyYAML's constructor gives, value for value and error for error.
+
+``governance.reading`` builds alias-free YAML trees itself (PyYAML's generic constructor was most
+of a run's time) and leaves anchors, merge keys, odd tags and odd keys to the loader. These
+properties hold it to the loader's results on generated documents: plain and tagged collections,
+YAML 1.1 scalars that are not strings (``yes``, ``0x1F``, ``1_000``, ``~``, ``.inf``), quoted
+look-alikes, short forms at any depth, merge keys and non-string keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from governance.reading import DEFAULT_LIMITS, CfnLoader, InputError, Limits, parse_text
+
+SCALARS = [
+    "yes", "No", "on", "~", "null", "0x1F", "0o17", "017", "1_000", "1:30", "-.inf", ".nan",
+    "1e3", "3.14", "2010-09-09", "true", "''", '"yes"', "'0x1F'", "plain text", "a: b",
+    "!Ref Bucket", "!GetAtt Role.Arn", "!Sub '${AWS::Region}'", "!!str 12", "!!int 12",
+]  # fmt: skip
+TAGS = ["!Join", "!If", "!Sub", "!Select", "!Rain::Module", "!Equals", "!FindInMap"]
+
+
+def _old(text: str) -> Any:
+    """What PyYAML's constructor builds for ``text`` (the reading before the fast builder)."""
+    loader = CfnLoader(text)
+    try:
+        root = loader.get_single_node()
+        return None if root is None else loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _render(value: Any, indent: int = 0) -> str:
+    """Block-style YAML for a tree of ('map', [(key, v)]), ('seq', [v]), ('tag', t, v) or a
+    scalar's source text."""
+    pad = " " * indent
+    kind = value[0] if isinstance(value, tuple) else None
+    if kind == "map" and value[1]:
+        return "".join(f"\n{pad}{k}: {_render(v, indent + 2)}" for k, v in value[1])
+    if kind == "seq" and value[1]:
+        return "".join(f"\n{pad}- {_render(v, indent + 2)}" for v in value[1])
+    if kind == "tag":
+        return f"{value[1]} [{', '.join(_flow(v) for v in value[2])}]"
+    if kind in ("map", "seq"):
+        return "{}" if kind == "map" else "[]"
+    return value
+
+
+def _flow(value: Any) -> str:
+    kind = value[0] if isinstance(value, tuple) else None
+    if kind == "map":
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value[1]) + "}"
+    if kind == "seq":
+        return "[" + ", ".join(_flow(v) for v in value[1]) + "]"
+    if kind == "tag":
+        return f"{value[1]} [{', '.join(_flow(v) for v in value[2])}]"
+    return value
+
+
+KEYS = st.sampled_from(["Type", "Properties", "Ref", "a", "1", "true", "'x y'", "Fn::Sub"])
+SCALAR = st.sampled_from(SCALARS)
+TREES = st.recursive(
+    SCALAR,
+    lambda inner: st.one_of(
+        st.tuples(st.just("map"), st.lists(st.tuples(KEYS, inner), max_size=4)),
+        st.tuples(st.just("seq"), st.lists(inner, max_size=4)),
+        st.tuples(st.just("tag"), st.sampled_from(TAGS), st.lists(inner, min_size=1, max_size=3)),
+    ),
+    max_leaves=25,
+)
+
+
+def _outcome(fn: Any, text: str) -> Any:
+    try:
+        return ("value", fn(text))
+    except (yaml.YAMLError, InputError, Exception) as exc:  # the kind of failure is compared
+        return ("error", type(exc).__name__ in ("InputError", "ConstructorError", "_Located"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TREES)
+def test_builder_matches_the_constructor(tree: Any) -> None:
+    text = "Resources:" + _render(("map", [("R", tree)]), 2) + "\n"
+    old = _outcome(_old, text)
+    new = _outcome(lambda t: parse_text(t, "t.yaml"), text)
+    if old[0] == "value":
+        assert new == old, text
+    else:
+        assert new[0] == "error", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "base: &b {a: 1}\nx:\n  <<: *b\n  c: 2\n",  # anchors: the loader's path
+        "x:\n  <<: {a: 1}\n  c: 2\n",  # a merge key without an anchor
+        "x:\n  80: http\n  443: https\n",  # integer keys
+        "x: !!set {a, b}\n",
+        "x: !GetAtt Role.Arn\ny: !Ref B\n",
+        "x: [!Join ['', [a, !Ref B]]]\n",
+    ],
+)
+def test_builder_matches_the_constructor_on_the_loaders_cases(text: str) -> None:
+    assert parse_text(text, "t.yaml") == _old(text)
+
+
+def test_depth_is_counted_as_before_and_names_the_line() -> None:
+    deep = "x: " + "[" * 5 + "1" + "]" * 5 + "\n"
+    assert parse_text(deep, "t.yaml", Limits(max_depth=6)) == _old(deep)
+    with pytest.raises(InputError, match=r"nested more than 5 levels deep at line 1"):
+        parse_text(deep, "t.yaml", Limits(max_depth=5))
+    tagged = "x: !Join ['', [a]]\n"  # mapping, wrapper mapping, list, list: four levels
+    assert parse_text(tagged, "t.yaml", Limits(max_depth=4)) == {"x": {"Fn::Join": ["", ["a"]]}}
+    with pytest.raises(InputError, match="--max-depth"):
+        parse_text(tagged, "t.yaml", Limits(max_depth=3))
+    assert DEFAULT_LIMITS.max_depth >= 100
