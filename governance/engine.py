@@ -112,6 +112,7 @@ def evaluate(
     fixes = {r.id: r.fix for r in chosen}
     findings: list[Finding] = []
     evaluated: Counter = Counter()
+    judged_types: Counter = Counter()  # resources per type: each of its rules judged each one
     for template in templates:
         template.siblings = templates
         acks = template.acknowledgements
@@ -119,8 +120,8 @@ def evaluate(
             applicable = by_type.get(resource.type)
             if applicable is None and not wildcard:
                 continue
+            judged_types[resource.type] += 1
             for r in (applicable or []) + wildcard:
-                evaluated[r.id] += 1
                 for issue in _guarded(r, resource, policy):
                     severity = (
                         policy.undecidable_severity if issue.undecidable else severities[r.id]
@@ -146,6 +147,9 @@ def evaluate(
                         finding.status = "acknowledged"
                         finding.reason = ack.get("reason")
                     findings.append(finding)
+    for resource_type, count in judged_types.items():
+        for r in by_type.get(resource_type, []) + wildcard:
+            evaluated[r.id] += count
     # Exception records in template metadata: attached to their findings; expired ones and
     # acknowledgements of non-waivable rules come back as findings of their own.
     findings.extend(govern_exceptions(templates, findings, policy))

@@ -66,11 +66,17 @@ def write_json(result: Result, errors: list[InputError], out=None) -> None:
     orjson = _orjson() if len(doc["findings"]) >= LARGE_OUTPUT else None
     if orjson is not None:
         try:
-            out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
-            out.write("\n")
-            return
+            data = orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
         except (TypeError, orjson.JSONEncodeError):
             pass
+        else:
+            buffer = getattr(out, "buffer", None)  # a UTF-8 text file takes orjson's bytes as is
+            if buffer is not None and str(getattr(out, "encoding", "")).lower() in UTF8:
+                out.flush()
+                buffer.write(data)
+            else:
+                out.write(data.decode())
+            return
     out.write("{\n")
     last = len(doc) - 1
     for i, (key, value) in enumerate(doc.items()):
@@ -85,6 +91,7 @@ def write_json(result: Result, errors: list[InputError], out=None) -> None:
     out.write("}\n")
 
 
+UTF8 = ("utf-8", "utf8")
 #: From how many findings orjson (when installed) is worth its import (about 10 ms).
 LARGE_OUTPUT = 2000
 

@@ -164,3 +164,25 @@ def test_rules_catalogue(capsys):
     code, out, _ = run(capsys, "rules", "--format", "json")
     ids = [r["id"] for r in json.loads(out)]
     assert code == 0 and "TAG-001" in ids and ids == sorted(ids)
+
+
+def _program(*args: str) -> subprocess.CompletedProcess[str]:
+    """``govern`` as a program (``run``: main, flush, then ``os._exit``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "governance.cli", *args], capture_output=True, text=True
+    )
+
+
+def test_program_exit_codes_and_output_survive_the_fast_exit(tmp_path):
+    report = tmp_path / "report.json"
+    found = _program("check", str(DATA), "--suffix", "dev", "--format", "json", "-o", str(report))
+    assert found.returncode == 1, found.stderr
+    assert len(json.loads(report.read_text())["templates"]) == 2  # written and closed whole
+    piped = _program("check", str(DATA / "good.yaml"), "--suffix", "dev", "--format", "json")
+    assert piped.returncode in (0, 1) and json.loads(piped.stdout)["summary"]
+    assert _program("check").returncode == 2  # argparse's usage error
+    assert _program("--help").returncode == 0
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"Resources": ')
+    bad = _program("check", str(broken))
+    assert bad.returncode == 2 and bad.stderr.startswith("govern: ")
