@@ -102,33 +102,41 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-file-size",
         type=_positive_int,
-        default=D.max_bytes,
+        default=None,
         metavar="BYTES",
         help=f"largest template file read (default {D.max_bytes:,})",
     )
     parser.add_argument(
         "--max-depth",
         type=_positive_int,
-        default=D.max_depth,
+        default=None,
         metavar="N",
         help=f"deepest nesting of mappings and lists (default {D.max_depth})",
     )
     parser.add_argument(
         "--max-yaml-nodes",
         type=_positive_int,
-        default=D.max_yaml_nodes,
+        default=None,
         metavar="N",
         help=f"most YAML nodes once aliases are expanded (default {D.max_yaml_nodes:,})",
     )
 
 
-def limits_of(args: argparse.Namespace):  # noqa: ANN201 - governance.reading.Limits
+def limits_of(args: argparse.Namespace, policy: Policy | None = None):  # noqa: ANN201 - Limits
+    """The run's limits: each flag given, else the policy's ``governance.limits`` key, else the
+    default."""
     from governance.reading import DEFAULT_LIMITS, Limits
 
+    keys = dict(policy.limits) if policy is not None else {}
+
+    def pick(flag: str, default: int) -> int:
+        given = getattr(args, flag, None)
+        return given if given is not None else keys.get(flag, default)
+
     return Limits(
-        max_bytes=getattr(args, "max_file_size", DEFAULT_LIMITS.max_bytes),
-        max_depth=getattr(args, "max_depth", DEFAULT_LIMITS.max_depth),
-        max_yaml_nodes=getattr(args, "max_yaml_nodes", DEFAULT_LIMITS.max_yaml_nodes),
+        max_bytes=pick("max_file_size", DEFAULT_LIMITS.max_bytes),
+        max_depth=pick("max_depth", DEFAULT_LIMITS.max_depth),
+        max_yaml_nodes=pick("max_yaml_nodes", DEFAULT_LIMITS.max_yaml_nodes),
     )
 
 
@@ -138,7 +146,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from governance.template import load_inputs, unexpected
 
     policy = load_policy(args)
-    templates, errors = load_inputs(args.paths, limits_of(args))
+    templates, errors = load_inputs(args.paths, limits_of(args, policy))
     result, broken = evaluate_isolating(templates, policy)
     if broken:
         result.templates = [t for t in result.templates if all(t is not b for b, _ in broken)]

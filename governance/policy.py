@@ -261,6 +261,9 @@ class Policy:
     #: Adoption baseline file (``governance.baseline``), relative to the app's directory: its
     #: findings do not fail synth (see :mod:`governance.baseline`).
     baseline: str | None = None
+    #: ``governance.limits``: what one input file may be (``max_file_size``, ``max_depth``,
+    #: ``max_yaml_nodes``); a ``govern check`` flag overrides the key, the key the default.
+    limits: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_conflicts(self)
@@ -368,6 +371,7 @@ _LAYER_KEYS = frozenset(
         "thresholds",
         "conflicts",
         "baseline",
+        "limits",
     }
 )
 _TOP_KEYS = _LAYER_KEYS | {"environments", "profiles"}
@@ -535,7 +539,23 @@ def _read_layer(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise PolicyError(f"{where}.baseline must be a file path or null; got {value!r}")
         kwargs["baseline"] = value
+    if "limits" in raw:
+        kwargs["limits"] = _limits(raw["limits"], f"{where}.limits")
     return kwargs
+
+
+#: The keys of ``governance.limits`` (the flags of ``govern check`` without ``--``).
+LIMIT_KEYS = ("max_file_size", "max_depth", "max_yaml_nodes")
+
+
+def _limits(value: Any, where: str) -> dict[str, int]:
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where} must be an object of {', '.join(LIMIT_KEYS)}")
+    _check_keys(value, frozenset(LIMIT_KEYS), where)
+    for key, number in value.items():
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise PolicyError(f"{where}.{key} must be a positive whole number; got {number!r}")
+    return dict(value)
 
 
 def _severity(value: Any, key: str) -> Severity:

@@ -186,3 +186,41 @@ def test_program_exit_codes_and_output_survive_the_fast_exit(tmp_path):
     broken.write_text('{"Resources": ')
     bad = _program("check", str(broken))
     assert bad.returncode == 2 and bad.stderr.startswith("govern: ")
+
+
+def _policy(tmp_path: Path, limits: object) -> Path:
+    config = tmp_path / "cdk.json"
+    config.write_text(json.dumps({"context": {"governance": {"limits": limits}}}))
+    return config
+
+
+def test_limits_from_the_policy_and_flags_over_them(capsys, tmp_path):
+    template = DATA / "good.yaml"
+    size = template.stat().st_size
+    small = _policy(tmp_path, {"max_file_size": size - 1})
+    code, _, err = run(capsys, "check", str(template), "--suffix", "dev", "--config", str(small))
+    assert code == 2 and err.count("\n") == 1 and "--max-file-size" in err, err
+    code, _, err = run(
+        capsys, "check", str(template), "--suffix", "dev", "--config", str(small),
+        "--max-file-size", str(size),
+    )  # fmt: skip
+    assert code == 0 and err == "", err
+    shallow = _policy(tmp_path, {"max_depth": 2})
+    code, _, err = run(capsys, "check", str(template), "--suffix", "dev", "--config", str(shallow))
+    assert code == 2 and "nested more than 2 levels deep" in err, err
+
+
+@pytest.mark.parametrize(
+    ("limits", "problem"),
+    [
+        ({"max_size": 10}, "max_size"),
+        ({"max_depth": 0}, "positive whole number"),
+        ({"max_depth": True}, "positive whole number"),
+        ({"max_yaml_nodes": "many"}, "positive whole number"),
+        ([1], "must be an object"),
+    ],
+)
+def test_bad_limits_in_the_policy_are_one_line(capsys, tmp_path, limits, problem):
+    config = _policy(tmp_path, limits)
+    code, _, err = run(capsys, "check", str(DATA / "good.yaml"), "--config", str(config))
+    assert code == 2 and err.count("\n") == 1 and problem in err, err
