@@ -109,7 +109,7 @@ def evaluate(
     chosen = [r for r in (all_rules() if rules is None else rules) if policy.enabled(r.id)]
     by_type, wildcard = _index(chosen)
     severities = {r.id: policy.severity_for(r.id, r.category, r.severity) for r in chosen}
-    fixes = {r.id: r.fix for r in chosen}
+    fixes: dict[str, str] = {}  # a rule's fix text, read from its docstring on its first finding
     findings: list[Finding] = []
     evaluated: Counter = Counter()
     judged_types: Counter = Counter()  # resources per type: each of its rules judged each one
@@ -139,7 +139,7 @@ def evaluate(
                         property_path=issue.path,
                         pci=r.pci,
                         undecidable=issue.undecidable,
-                        fix=fixes[r.id],
+                        fix=fixes[r.id] if r.id in fixes else fixes.setdefault(r.id, r.fix),
                         category=r.category,
                     )
                     ack = acks.get((r.id, resource.logical_id)) if acks else None

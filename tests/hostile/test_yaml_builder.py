@@ -1,6 +1,6 @@
 """The fast YAML builder gives what PyYAML's constructor gives, value for value and error for error.
 
-``governance.reading`` builds alias-free YAML trees itself (PyYAML's generic constructor was most
+``governance.reading_yaml`` builds alias-free YAML trees itself (PyYAML's generic constructor was most
 of a run's time) and leaves anchors, merge keys, odd tags and odd keys to the loader. These
 properties hold it to the loader's results on generated documents: plain and tagged collections,
 YAML 1.1 scalars that are not strings (``yes``, ``0x1F``, ``1_000``, ``~``, ``.inf``), quoted
@@ -16,7 +16,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.reading import DEFAULT_LIMITS, CfnLoader, InputError, Limits, parse_text
+from governance.reading import DEFAULT_LIMITS, InputError, Limits, parse_text
+from governance.reading_yaml import CfnLoader
 
 SCALARS = [
     "yes", "No", "on", "~", "null", "0x1F", "0o17", "017", "1_000", "1:30", "-.inf", ".nan",
