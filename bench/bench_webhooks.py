@@ -33,6 +33,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
@@ -245,17 +246,19 @@ def _run(args: argparse.Namespace, url: str) -> int:
     forwarding.set()
     finished = threading.Event()
 
+    def poll(step: Callable[[], int], keep_going: Callable[[], bool]) -> None:
+        """Call ``step`` while ``keep_going()`` and the time bound allow; idle briefly when it
+        found nothing to do."""
+        while keep_going() and time.perf_counter() < deadline:
+            if not step():
+                time.sleep(0.05)
+
     def drain_once() -> int:
         records = inserts(reader.read(max_records=1000))
         drain_outbox(forwarder, records)
         with lock:
             counts["forwarded"] += len(records)
         return len(records)
-
-    def outbox() -> None:  # the stream's event source mapping, while webhooks arrive
-        while sending.is_set() and time.perf_counter() < deadline:
-            if not drain_once():
-                time.sleep(0.05)
 
     def consume_once() -> int:  # the queue's event source mapping: process-accounting
         batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages")
@@ -276,14 +279,6 @@ def _run(args: argparse.Namespace, url: str) -> int:
             counts["accounting failures"] += len(failed)
         return len(batch)
 
-    def consumer() -> None:
-        # Consumed as it arrives, as Lambda polls: moto 5's SQS looks at every message in the
-        # queue on each SendMessage and ReceiveMessage, so a queue left to grow to 18,000
-        # messages makes each call cost seconds.
-        while forwarding.is_set() and time.perf_counter() < deadline:
-            if not consume_once():
-                time.sleep(0.05)
-
     def report_progress() -> None:
         while not finished.wait(args.progress_seconds):
             with lock:
@@ -296,9 +291,13 @@ def _run(args: argparse.Namespace, url: str) -> int:
             _progress(line)
 
     threading.Thread(target=report_progress, daemon=True).start()
-    drainer = threading.Thread(target=outbox, daemon=True)
+    # The stream's event source mapping while webhooks arrive, and the queue's: consumed as it
+    # fills, as Lambda polls (moto 5's SQS looks at every message in the queue on each
+    # SendMessage and ReceiveMessage, so a queue left to grow to 18,000 messages makes each call
+    # cost seconds).
+    drainer = threading.Thread(target=poll, args=(drain_once, sending.is_set), daemon=True)
     drainer.start()
-    accountant = threading.Thread(target=consumer, daemon=True)
+    accountant = threading.Thread(target=poll, args=(consume_once, forwarding.is_set), daemon=True)
     accountant.start()
     with ThreadPoolExecutor(args.threads) as pool:
         list(pool.map(deliver, enumerate(deliveries)))
@@ -306,16 +305,12 @@ def _run(args: argparse.Namespace, url: str) -> int:
     sending.clear()
     drainer.join()
     phase[0] = "draining the outbox"
-    while counts["forwarded"] < outcomes["accepted"] and time.perf_counter() < deadline:
-        if not drain_once():
-            time.sleep(0.05)
+    poll(drain_once, lambda: counts["forwarded"] < outcomes["accepted"])
     drained = counts["forwarded"] >= outcomes["accepted"]
     forwarding.clear()
     accountant.join()
     phase[0] = "accounting the queue"
-    while len(received) < outcomes["accepted"] and time.perf_counter() < deadline:
-        if not consume_once():
-            time.sleep(0.05)
+    poll(consume_once, lambda: len(received) < outcomes["accepted"])
     total_s = time.perf_counter() - started
 
     phase[0] = "reading the queue and the table"

@@ -127,7 +127,7 @@ def limits_of(args: argparse.Namespace, policy: Policy | None = None):  # noqa: 
     default."""
     from governance.reading import DEFAULT_LIMITS, Limits
 
-    keys = dict(policy.limits) if policy is not None else {}
+    keys = policy.limits if policy is not None else {}
 
     def pick(flag: str, default: int) -> int:
         given = getattr(args, flag, None)
@@ -359,9 +359,11 @@ def run() -> None:
     try:
         code = main()
     except SystemExit as exc:  # argparse's usage errors and --help
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-        if not isinstance(exc.code, (int, type(None))):
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
             print(exc.code, file=sys.stderr)
+            code = 2
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing can reach it
             stream.flush()

@@ -71,7 +71,7 @@ def write_json(result: Result, errors: list[InputError], out=None) -> None:
             pass
         else:
             buffer = getattr(out, "buffer", None)  # a UTF-8 text file takes orjson's bytes as is
-            if buffer is not None and str(getattr(out, "encoding", "")).lower() in UTF8:
+            if buffer is not None and str(getattr(out, "encoding", "")).lower() in _UTF8:
                 out.flush()
                 buffer.write(data)
             else:
@@ -91,7 +91,8 @@ def write_json(result: Result, errors: list[InputError], out=None) -> None:
     out.write("}\n")
 
 
-UTF8 = ("utf-8", "utf8")
+#: Encodings whose bytes are orjson's own.
+_UTF8 = ("utf-8", "utf8")
 #: From how many findings orjson (when installed) is worth its import (about 10 ms).
 LARGE_OUTPUT = 2000
 

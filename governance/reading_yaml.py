@@ -237,12 +237,10 @@ def parse_yaml(text: str, path: str | Path, limits: Limits) -> Any:
         root = loader.get_single_node()
         if root is None:
             return None
-        aliases = "&" in text  # no anchor, no alias: the nodes form a tree as large as the text
-        if aliases:
-            _check_graph(root, path, limits)
-        if aliases:
-            return loader.construct_document(root)
-        return _build(loader, root, 1, limits)
+        if "&" not in text:  # no anchor, no alias: the nodes form a tree as large as the text
+            return _build(loader, root, 1, limits)
+        _check_graph(root, path, limits)
+        return loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
