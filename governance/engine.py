@@ -71,23 +71,12 @@ def _index(rules: Iterable[Rule]) -> tuple[dict[str, list[Rule]], list[Rule]]:
 ERROR_MESSAGE_LIMIT = 200
 
 
-def _guarded(rule: Rule, resource: Resource, policy: Policy) -> list[Issue]:
-    """What ``rule`` yields for ``resource``; if it raises, what it yielded so far and then one
-    undecidable issue naming the rule, the resource and the error - the run goes on."""
-    issues: list[Issue] = []
-    try:
-        for issue in rule.func(resource, policy):
-            if not isinstance(issue, Issue):
-                raise TypeError(f"rule yielded {type(issue).__name__}, not an Issue")
-            issues.append(issue)
-    except Exception as exc:  # a broken rule must not stop the run: it becomes a finding
-        issues.append(
-            undecidable(
-                f"rule {rule.id} raised {type(exc).__name__} on {resource.logical_id}"
-                f" ({resource.type}): {_one_line(exc)}; the resource was not judged by this rule"
-            )
-        )
-    return issues
+def _failure(rule: Rule, resource: Resource, exc: Exception) -> Issue:
+    """The undecidable issue that stands for a rule that raised on ``resource``."""
+    return undecidable(
+        f"rule {rule.id} raised {type(exc).__name__} on {resource.logical_id}"
+        f" ({resource.type}): {_one_line(exc)}; the resource was not judged by this rule"
+    )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -113,36 +102,53 @@ def evaluate(
     findings: list[Finding] = []
     evaluated: Counter = Counter()
     judged_types: Counter = Counter()  # resources per type: each of its rules judged each one
+    plans: dict[str, list[Rule]] = {}  # the rules of each resource type, wildcard ones last
     for template in templates:
         template.siblings = templates
         acks = template.acknowledgements
         for resource in template.resources.values():
-            applicable = by_type.get(resource.type)
-            if applicable is None and not wildcard:
+            plan = plans.get(resource.type)
+            if plan is None:
+                plan = plans[resource.type] = by_type.get(resource.type, []) + wildcard
+            if not plan:
                 continue
             judged_types[resource.type] += 1
-            for r in (applicable or []) + wildcard:
-                for issue in _guarded(r, resource, policy):
-                    severity = (
-                        policy.undecidable_severity if issue.undecidable else severities[r.id]
-                    )
+            for r in plan:
+                # The guard, inline (this loop runs once per rule and resource): a rule that
+                # raises keeps what it yielded so far and adds one undecidable issue naming
+                # the rule, the resource and the error - the run goes on.
+                issues: list[Issue] | None = None
+                try:
+                    for issue in r.func(resource, policy):
+                        if not isinstance(issue, Issue):
+                            raise TypeError(f"rule yielded {type(issue).__name__}, not an Issue")
+                        if issues is None:
+                            issues = [issue]
+                        else:
+                            issues.append(issue)
+                except Exception as exc:  # a broken rule must not stop the run
+                    issues = [*(issues or ()), _failure(r, resource, exc)]
+                if issues is None:
+                    continue
+                ack = acks.get((r.id, resource.logical_id)) if acks else None
+                fix = fixes[r.id] if r.id in fixes else fixes.setdefault(r.id, r.fix)
+                for issue in issues:
                     finding = Finding(
-                        rule_id=r.id,
-                        severity=severity,
-                        title=r.title,
-                        message=issue.message,
-                        stack=template.name,
-                        logical_id=resource.logical_id,
-                        resource_type=resource.type,
-                        template_path=template.path,
-                        construct_path=resource.construct_path,
-                        property_path=issue.path,
-                        pci=r.pci,
+                        r.id,
+                        policy.undecidable_severity if issue.undecidable else severities[r.id],
+                        r.title,
+                        issue.message,
+                        template.name,
+                        resource.logical_id,
+                        resource.type,
+                        template.path,
+                        resource.construct_path,
+                        issue.path,
+                        r.pci,
                         undecidable=issue.undecidable,
-                        fix=fixes[r.id] if r.id in fixes else fixes.setdefault(r.id, r.fix),
+                        fix=fix,
                         category=r.category,
                     )
-                    ack = acks.get((r.id, resource.logical_id)) if acks else None
                     if ack is not None:
                         finding.status = "acknowledged"
                         finding.reason = ack.get("reason")

@@ -18,16 +18,16 @@ JSON_SCHEMA_VERSION = "1"
 
 
 def summary(result: Result) -> dict[str, Any]:
-    active = [f for f in result.findings if not f.acknowledged]
-    counts = Counter(str(f.severity) for f in active)
+    active = [f for f in result.findings if f.status != "acknowledged"]
+    counts = Counter(f.severity for f in active)
     return {
         "templates": len(result.templates),
         "resources": sum(len(t.resources) for t in result.templates),
         "rules": len(result.rules),
-        "error": counts.get("error", 0),
-        "warning": counts.get("warning", 0),
-        "info": counts.get("info", 0),
-        "acknowledged": sum(1 for f in result.findings if f.acknowledged),
+        "error": counts.get(Severity.ERROR, 0),
+        "warning": counts.get(Severity.WARNING, 0),
+        "info": counts.get(Severity.INFO, 0),
+        "acknowledged": len(result.findings) - len(active),
         "undecidable": sum(1 for f in active if f.undecidable),
     }
 

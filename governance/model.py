@@ -37,7 +37,11 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (allowed: {allowed})") from None
 
     def __str__(self) -> str:
-        return self.name.lower()
+        return _SEVERITY_TEXT[self]
+
+
+#: Each severity's name as outputs write it (``str(severity)`` runs once per finding written).
+_SEVERITY_TEXT = {s: s.name.lower() for s in Severity}
 
 
 class Category(enum.StrEnum):
@@ -178,7 +182,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule_id": self.rule_id,
-            "severity": str(self.severity),
+            "severity": _SEVERITY_TEXT[self.severity],
             "title": self.title,
             "message": self.message,
             "stack": self.stack,

@@ -104,6 +104,9 @@ def test_builder_matches_the_constructor(tree: Any) -> None:
         "x: !!set {a, b}\n",
         "x: !GetAtt Role.Arn\ny: !Ref B\n",
         "x: [!Join ['', [a, !Ref B]]]\n",
+        "x: &only-an-anchor {a: 1}\ny: [&b 2, 3]\n",  # anchors without an alias: a tree
+        "x: &a {a: 1}\ny: |\n  ls *.txt && echo *\n",  # only looks like an alias
+        "x:\n  1: a\n  01: b\n",  # two keys built alike, written differently: not a duplicate
     ],
 )
 def test_builder_matches_the_constructor_on_the_loaders_cases(text: str) -> None:
@@ -120,3 +123,31 @@ def test_depth_is_counted_as_before_and_names_the_line() -> None:
     with pytest.raises(InputError, match="--max-depth"):
         parse_text(tagged, "t.yaml", Limits(max_depth=3))
     assert DEFAULT_LIMITS.max_depth >= 100
+
+
+#: Ten uses of the alias ``*p`` as one sequence, each form writing every alias the same way.
+ALIAS_FORMS = {
+    "after a space": lambda p: "[0, " + ", ".join([f"*{p}"] * 10) + "]",
+    "after a comma": lambda p: "[0," + ",".join([f"*{p}"] * 10) + "]",
+    "after a bracket": lambda p: "[" + ", ".join([f"[*{p}]"] * 10) + "]",
+    "after a brace, as a key": lambda p: "[" + ", ".join([f"{{*{p} : 1}}"] * 10) + "]",
+    "in a block sequence": lambda p: "".join(f"\n  - *{p}" for _ in range(10)),
+    "after a quoted key's colon": lambda p: (
+        "{" + ", ".join(f'"k{i}":*{p}' for i in range(10)) + "}"
+    ),
+    "after a line break": lambda p: "[0,\n" + ",\n".join([f"*{p}"] * 10) + "]",
+    "after YAML's other line breaks": lambda p: (
+        "[0," + "".join(f"\u2028*{p}," for _ in range(10)) + "1]"
+    ),
+}
+
+
+@pytest.mark.parametrize("form", ALIAS_FORMS)
+def test_every_way_to_write_an_alias_is_counted(form: str) -> None:
+    """However its aliases are written, a bomb takes the counted path and is refused."""
+    write = ALIAS_FORMS[form]
+    text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} {write(chr(97 + i))}\n" for i in range(6)
+    )
+    with pytest.raises(InputError, match="aliases expand to more than 100,000 nodes"):
+        parse_text(text, "t.yaml", Limits(max_yaml_nodes=100_000))
