@@ -351,7 +351,7 @@ def cdk_internal(resource: Resource) -> str | None:
     path = resource.construct_path
     for construct_id, what in CDK_INTERNAL_CONSTRUCTS.items():
         if path is not None:
-            if construct_id in path.split("/"):
+            if construct_id in path and construct_id in path.split("/"):  # cheap test first
                 return what
         elif resource.logical_id.startswith(construct_id.replace("::", "")):
             return what

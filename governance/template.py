@@ -7,9 +7,12 @@ with short-form tags such as ``!Ref``), or a folder of templates. Bad input rais
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -444,10 +447,13 @@ def nested_templates(
     returned. Nested templates inherit the parent's environment and take their acknowledgements
     from ``acknowledgements`` (keyed by template file name, as :func:`read_acknowledgements`).
     """
+    out: list[Template] = []
+    stacks = parent.of_type(NESTED_STACK_TYPE)
+    if not stacks:
+        return out
     directory = Path(parent.path).parent
     chain = (*_chain, Path(parent.path).resolve())
-    out: list[Template] = []
-    for resource in parent.of_type(NESTED_STACK_TYPE):
+    for resource in stacks:
         asset = nested_template_file(resource)
         if asset is None:
             continue
@@ -612,13 +618,12 @@ def load_inputs(
         for raw in paths:
             path = Path(raw)
             try:
-                if not path.exists():
-                    raise InputError(path, "no such file or directory")
-                if is_cloud_assembly(path):
+                is_dir = _is_dir(path)  # one stat per input: a run may name thousands of files
+                if is_dir and is_cloud_assembly(path):
                     start = len(templates)
                     _load_assembly(path, templates, errors, set())
                     templates[start:] = [prepared(t) for t in templates[start:]]
-                elif path.is_dir():
+                elif is_dir:
                     found = _load_folder(path, templates, errors)
                     if not found and not errors:
                         raise InputError(path, "folder holds no CloudFormation template")
@@ -632,6 +637,17 @@ def load_inputs(
     finally:
         CURRENT_LIMITS.reset(token)
     return templates, errors
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether ``path`` is a directory; :class:`InputError` when it does not exist (as
+    :meth:`Path.exists` decides it: a dangling link or a loop does not exist)."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise InputError(path, "no such file or directory") from None
+        raise
 
 
 def _load_folder(path: Path, templates: list[Template], errors: list[InputError]) -> int:

@@ -125,6 +125,30 @@ def memo_for_policy(
     return entry[1]
 
 
+def per_run(
+    resource: Resource, key: str, policy: Policy, decide: Callable[[Resource, Policy], T]
+) -> T:
+    """``decide(resource, policy)``, computed once per resource, policy and run.
+
+    For a question several rules ask of the same resource (is this log group an audit log?)
+    whose answer depends on the policy and on every stack of the run: the answers are kept
+    with the policy and the run's list of templates they were given for, and asked again for
+    another policy or another run."""
+    template = resource.template
+    cache = template.__dict__.get(_MEMO_ATTR)
+    if cache is None:
+        cache = template.__dict__[_MEMO_ATTR] = {}
+    entry = cache.get(key)
+    siblings = getattr(template, "siblings", None)
+    if entry is None or entry[0] is not policy or entry[1] is not siblings:
+        entry = cache[key] = (policy, siblings, {})
+    answers = entry[2]
+    logical_id = resource.logical_id
+    if logical_id not in answers:
+        answers[logical_id] = decide(resource, policy)
+    return answers[logical_id]
+
+
 # --- references across the stacks of one run --------------------------------------------------
 
 ImportIndex = dict[tuple[str, str], list[tuple[Resource, str]]]
@@ -363,6 +387,10 @@ AUDIT_LOG_GROUP_WRITERS = (
 
 def is_audit_log_group(resource: Resource, policy: Policy) -> bool:
     """A log group holds audit logs: named so by a marker, or written to by an audit source."""
+    return per_run(resource, "audit-log-group", policy, _is_audit_log_group)
+
+
+def _is_audit_log_group(resource: Resource, policy: Policy) -> bool:
     if has_marker(names_of(resource, "LogGroupName"), policy.audit_log_markers):
         return True
     return any(referrers_anywhere(resource, t) for t in AUDIT_LOG_GROUP_WRITERS)
@@ -383,6 +411,10 @@ AUDIT_BUCKET_WRITERS = (
 
 def is_audit_bucket(resource: Resource, policy: Policy) -> bool:
     """A bucket receives audit logs: named so by a marker, or the target of a log delivery."""
+    return per_run(resource, "audit-bucket", policy, _is_audit_bucket)
+
+
+def _is_audit_bucket(resource: Resource, policy: Policy) -> bool:
     if has_marker(names_of(resource, "BucketName"), policy.audit_log_markers):
         return True
     return any(referrers_anywhere(resource, t, prefix) for t, prefix in AUDIT_BUCKET_WRITERS)

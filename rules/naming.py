@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from governance.intrinsics import Unresolved, literal_text, resolve
 from governance.model import Category, Issue, Severity, undecidable, violation
@@ -64,8 +65,12 @@ PHYSICAL_NAME_PROPERTIES: dict[str, tuple[str, ...]] = {
 
 
 def _has_token(text: str, token: str) -> bool:
-    pattern = rf"(?<![A-Za-z0-9]){re.escape(token)}(?![A-Za-z0-9])"
-    return re.search(pattern, text, flags=re.IGNORECASE) is not None
+    return _token_pattern(token).search(text) is not None
+
+
+@cache
+def _token_pattern(token: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(token)}(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 @rule(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_bool, as_int, as_str
@@ -24,6 +25,7 @@ from rules._support import as_list, has_marker, pick_branch
 ANYWHERE = ("0.0.0.0/0", "::/0")
 
 
+@lru_cache(maxsize=4096)  # a run's security groups repeat a few CIDRs many times
 def is_anywhere(cidr: str) -> bool:
     """True when ``cidr`` is a /0 network, however it is spelt: ``0.0.0.0/0``, ``::/0``,
     ``0:0:0:0:0:0:0:0/0``, ``::0/0``, ``0000::/0``, ``000.000.000.000/0``, ``10.0.0.0/0``,

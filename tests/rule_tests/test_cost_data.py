@@ -429,3 +429,10 @@ def test_cost_log_002_audit_writer_in_another_stack():
     assert evaluate([logs, network], env_policy(), [rule]).findings == []
     alone = evaluate([logs], env_policy(), [rule]).findings
     assert [f.logical_id for f in alone] == ["Destination"]
+    # The audit-log answer is kept per run: the same policy over another set of stacks asks
+    # again, in either order (rules._support.per_run).
+    policy = env_policy()
+    rules = [rule, get_rule("PCI-RET-001")]
+    assert evaluate([logs, network], policy, rules).findings == []
+    assert [f.rule_id for f in evaluate([logs], policy, rules).findings] == ["COST-LOG-002"]
+    assert evaluate([logs, network], policy, rules).findings == []
