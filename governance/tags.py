@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources as importlib_resources
 from typing import Any
 
-from governance.intrinsics import Unresolved, is_intrinsic, resolve
+from governance.intrinsics import INTRINSIC_KEYS, Unresolved, is_intrinsic, resolve
 from governance.template import Resource
 
 
@@ -22,6 +22,7 @@ def taggable_types() -> dict[str, dict[str, str]]:
     return json.loads(text)
 
 
+@cache  # asked for every resource by several rules
 def tag_property(resource_type: str) -> str | None:
     info = taggable_types().get(resource_type)
     return info["property"] if info else None
@@ -46,12 +47,15 @@ def resource_tags(resource: Resource) -> dict[str, Any] | Unresolved | None:
             return raw
     tags: dict[str, Any] = {}
     if isinstance(raw, list):
-        for item in raw:
-            if is_intrinsic(item):
+        for item in raw:  # every tag of every taggable resource: is_intrinsic inlined
+            if not isinstance(item, dict):
+                continue
+            if len(item) == 1 and next(iter(item)) in INTRINSIC_KEYS:
                 return Unresolved("a tag entry is known only at deploy time")
-            if isinstance(item, dict) and isinstance(item.get("Key"), str):
+            key = item.get("Key")
+            if isinstance(key, str):
                 value = item.get("Value")
-                tags[item["Key"]] = resolve(value, template) if isinstance(value, dict) else value
+                tags[key] = resolve(value, template) if isinstance(value, dict) else value
     elif isinstance(raw, dict):
         for key, value in raw.items():
             tags[key] = resolve(value, template) if isinstance(value, dict) else value
