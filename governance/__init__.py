@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from datetime import date
+    from pathlib import Path
 
     from aws_cdk import App
     from constructs import IConstruct
@@ -24,6 +25,16 @@ if TYPE_CHECKING:
     from governance.policy import Policy
 
 MIN_REASON_LENGTH = 10
+
+
+def data_file(name: str) -> Path:
+    """A file of the package's ``data`` folder, installed beside the modules as package data.
+
+    Read by path rather than through ``importlib.resources``, whose import (with ``zipfile`` and
+    ``tempfile``) was a twentieth of ``govern check``'s start-up."""
+    from pathlib import Path
+
+    return Path(__file__).parent / "data" / name
 
 
 def policy_from_app(app: App) -> Policy:

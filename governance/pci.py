@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources as importlib_resources
 
 import yaml
 
+from governance import data_file
 from governance.model import Rule
 
 NUMBER = re.compile(r"^\d{1,2}(\.\d+){1,3}$")
@@ -99,7 +99,7 @@ def parse(text: str) -> list[Requirement]:
 @cache
 def requirements() -> list[Requirement]:
     """Every requirement of ``data/pci_dss_v4.yaml``, in numeric order."""
-    text = importlib_resources.files("governance").joinpath("data/pci_dss_v4.yaml").read_text()
+    text = data_file("pci_dss_v4.yaml").read_text(encoding="utf-8")
     return parse(text)
 
 

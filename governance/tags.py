@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources as importlib_resources
 from typing import Any
 
+from governance import data_file
 from governance.intrinsics import INTRINSIC_KEYS, Unresolved, is_intrinsic, resolve
 from governance.template import Resource
 
@@ -18,7 +18,7 @@ from governance.template import Resource
 @cache
 def taggable_types() -> dict[str, dict[str, str]]:
     """``{type: {"property": "Tags", "shape": "list" | "map" | "other"}}``."""
-    text = importlib_resources.files("governance").joinpath("data/taggable.json").read_text()
+    text = data_file("taggable.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

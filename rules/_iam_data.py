@@ -16,8 +16,9 @@ import fnmatch
 import json
 import re
 from functools import cache
-from importlib import resources as importlib_resources
 from typing import Any
+
+from governance import data_file
 
 #: Characters that, alone, name no particular resource: wildcards and ARN separators.
 _WILDCARD_ONLY = re.compile(r"^[*?/:]*\*[*?/:]*$")
@@ -26,7 +27,7 @@ _WILDCARD_ONLY = re.compile(r"^[*?/:]*\*[*?/:]*$")
 @cache
 def iam_data() -> dict[str, Any]:
     """The generated data file, as written (``services``, ``arn_resource_prefixes``, source)."""
-    text = importlib_resources.files("governance").joinpath("data/iam_actions.json").read_text()
+    text = data_file("iam_actions.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
