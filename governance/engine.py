@@ -113,6 +113,7 @@ def evaluate(
             if not plan:
                 continue
             judged_types[resource.type] += 1
+            construct_path: str | None | bool = False  # read on the resource's first finding
             for r in plan:
                 # The guard, inline (this loop runs once per rule and resource): a rule that
                 # raises keeps what it yielded so far and adds one undecidable issue naming
@@ -132,6 +133,8 @@ def evaluate(
                     continue
                 ack = acks.get((r.id, resource.logical_id)) if acks else None
                 fix = fixes[r.id] if r.id in fixes else fixes.setdefault(r.id, r.fix)
+                if construct_path is False:
+                    construct_path = resource.construct_path
                 for issue in issues:
                     finding = Finding(
                         r.id,
@@ -142,7 +145,7 @@ def evaluate(
                         resource.logical_id,
                         resource.type,
                         template.path,
-                        resource.construct_path,
+                        construct_path,
                         issue.path,
                         r.pci,
                         undecidable=issue.undecidable,

@@ -238,15 +238,21 @@ def parse_text(text: str, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> 
 
 
 def _check_depth(value: Any, path: str | Path, limits: Limits) -> None:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Refuse JSON values nested deeper than ``limits.max_depth``: one level at a time, the
+    containers of each level gathered in a list (no tuple per container)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 1
+    while level:
         if depth > limits.max_depth:
             raise InputError(path, f"nested more than {limits.max_depth} levels deep (--max-depth)")
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1))
-    return None
+        below: list[Any] = []
+        add = below.append
+        for node in level:
+            for child in node.values() if isinstance(node, dict) else node:
+                if isinstance(child, (dict, list)):
+                    add(child)
+        level = below
+        depth += 1
 
 
 def _check_strings(value: Any, path: str | Path) -> None:
