@@ -174,12 +174,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _baseline_path(args: argparse.Namespace, policy: Policy) -> Path | None:
     """``--baseline FILE``, else the policy's ``baseline`` relative to the config's directory."""
-    from governance.baseline import resolve
-
     if getattr(args, "baseline", None):
         return Path(args.baseline)
     if not policy.baseline:
         return None
+    from governance.baseline import resolve  # imported only when a baseline is in use
     config = getattr(args, "config", None) or "cdk.json"
     return resolve(policy.baseline, Path(config).resolve().parent)
 
@@ -188,12 +187,11 @@ def _check_baseline(args: argparse.Namespace, policy: Policy, result: Any) -> li
     """Apply the baseline to ``result`` in place; its stale and expired entries go to stderr.
 
     Returns the input errors (an unreadable baseline), which make the run exit 2."""
-    from governance import baseline
-    from governance.template import InputError
-
     path = _baseline_path(args, policy)
     if path is None:
         return []
+    from governance import baseline
+    from governance.template import InputError
     try:
         loaded = baseline.load(path)
     except InputError as exc:
