@@ -179,6 +179,7 @@ def _baseline_path(args: argparse.Namespace, policy: Policy) -> Path | None:
     if not policy.baseline:
         return None
     from governance.baseline import resolve  # imported only when a baseline is in use
+
     config = getattr(args, "config", None) or "cdk.json"
     return resolve(policy.baseline, Path(config).resolve().parent)
 
@@ -192,6 +193,7 @@ def _check_baseline(args: argparse.Namespace, policy: Policy, result: Any) -> li
         return []
     from governance import baseline
     from governance.template import InputError
+
     try:
         loaded = baseline.load(path)
     except InputError as exc:
