@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -151,3 +152,20 @@ def test_every_way_to_write_an_alias_is_counted(form: str) -> None:
     )
     with pytest.raises(InputError, match="aliases expand to more than 100,000 nodes"):
         parse_text(text, "t.yaml", Limits(max_yaml_nodes=100_000))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(SCALAR, st.text(max_size=12), st.from_regex(r"[-+.~0-9a-zA-Z_:]{0,10}")),
+    st.sampled_from([(True, False), (False, True), (False, False)]),
+)
+def test_tag_resolution_is_pyyamls(value: str, implicit: tuple[bool, bool]) -> None:
+    """The loader's fast tag resolution decides as PyYAML's generic one, for every kind of node."""
+    loader = CfnLoader("")
+    try:
+        for kind in (yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode):
+            assert loader.resolve(kind, value, implicit) == yaml.resolver.BaseResolver.resolve(
+                loader, kind, value, implicit
+            ), (kind, value, implicit)
+    finally:
+        loader.dispose()
