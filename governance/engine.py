@@ -137,17 +137,19 @@ def evaluate(
                     construct_path = resource.construct_path
                 for issue in issues:
                     finding = Finding(
-                        r.id,
-                        policy.undecidable_severity if issue.undecidable else severities[r.id],
-                        r.title,
-                        issue.message,
-                        template.name,
-                        resource.logical_id,
-                        resource.type,
-                        template.path,
-                        construct_path,
-                        issue.path,
-                        r.pci,
+                        rule_id=r.id,
+                        severity=(
+                            policy.undecidable_severity if issue.undecidable else severities[r.id]
+                        ),
+                        title=r.title,
+                        message=issue.message,
+                        stack=template.name,
+                        logical_id=resource.logical_id,
+                        resource_type=resource.type,
+                        template_path=template.path,
+                        construct_path=construct_path,
+                        property_path=issue.path,
+                        pci=r.pci,
                         undecidable=issue.undecidable,
                         fix=fix,
                         category=r.category,
