@@ -13,7 +13,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -245,22 +245,31 @@ class Template:
         return index
 
     @cached_property
-    def _referrers(self) -> dict[str, list[tuple[Resource, str]]]:
-        index: dict[str, list[tuple[Resource, str]]] = {}
-        for res in self.resources.values():
-            for target, path in _references(res.properties, "Properties"):
-                index.setdefault(target, []).append((res, path))
+    def _referrers(self) -> ReferenceIndex:
+        """Every reference the template's resources make, built on the first question that names
+        no resource type."""
+        return _reference_index(self.resources.values())
+
+    def _referrers_from(self, resource_type: str) -> ReferenceIndex:
+        """The references made by the resources of one type, built on the first question about
+        that type: rules ask about a few types (stages and flow logs that write to a log group),
+        and walking every property of every resource was a tenth of reading a template."""
+        typed = self.__dict__.setdefault("_typed_referrers", {})
+        index = typed.get(resource_type)
+        if index is None:
+            index = typed[resource_type] = _reference_index(self.of_type(resource_type))
         return index
 
     def of_type(self, resource_type: str) -> list[Resource]:
         return self.by_type.get(resource_type, [])
 
     def referrers(self, logical_id: str, resource_type: str | None = None) -> list[Resource]:
-        """Resources whose properties ``Ref``/``GetAtt`` the given logical id."""
+        """Resources (of ``resource_type``, if given) whose properties name the given logical id
+        with ``Ref``, ``Fn::GetAtt`` or ``${...}`` in a ``Fn::Sub``."""
+        index = self._referrers if resource_type is None else self._referrers_from(resource_type)
         seen: dict[str, Resource] = {}
-        for res, _ in self._referrers.get(logical_id, []):
-            if resource_type is None or res.type == resource_type:
-                seen.setdefault(res.logical_id, res)
+        for res, _ in index.get(logical_id, []):
+            seen.setdefault(res.logical_id, res)
         return list(seen.values())
 
     def referrers_at(self, logical_id: str, resource_type: str, path_prefix: str) -> list[Resource]:
@@ -268,8 +277,8 @@ class Template:
         return list(
             {
                 res.logical_id: res
-                for res, path in self._referrers.get(logical_id, [])
-                if res.type == resource_type and path.startswith(path_prefix)
+                for res, path in self._referrers_from(resource_type).get(logical_id, [])
+                if path.startswith(path_prefix)
             }.values()
         )
 
@@ -280,6 +289,22 @@ class Template:
 
 
 _SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[^}]*)?\}")
+#: ``{logical id: [(resource that references it, property path of the reference)]}``.
+ReferenceIndex = dict[str, list[tuple[Resource, str]]]
+
+
+def _reference_index(resources: Iterable[Resource]) -> ReferenceIndex:
+    index: ReferenceIndex = {}
+    for res in resources:
+        try:
+            found = _references(res.properties, "Properties")
+        except RecursionError:  # only above a --max-depth of about 900
+            raise InputError(
+                res.template.path, "nested too deeply to judge (--max-depth)"
+            ) from None
+        for target, path in found:
+            index.setdefault(target, []).append((res, path))
+    return index
 
 
 def _references(value: Any, path: str) -> list[tuple[str, str]]:
@@ -687,12 +712,12 @@ def _load_folder(path: Path, templates: list[Template], errors: list[InputError]
 
 
 def prepared(template: Template) -> Template:
-    """``template`` with the views and indexes rules use built now, inside the input boundary."""
-    try:
-        template.by_type  # noqa: B018 - builds resources and the type index
-        template._referrers  # noqa: B018 - the reference index
-    except RecursionError:
-        raise InputError(template.path, "nested too deeply to judge (--max-depth)") from None
+    """``template`` with its resources and their type index built now, inside the input boundary.
+
+    The reference indexes are built when a rule first asks (most runs need only a few types);
+    nothing in them can fail on a template that was read within the limits, short of a
+    ``--max-depth`` near Python's recursion limit, which a rule then reports as undecidable."""
+    template.by_type  # noqa: B018 - builds resources and the type index
     return template
 
 

@@ -37,8 +37,8 @@ _CDK_HANDLER_LOGICAL_ID = re.compile(
 _HANDLER_METADATA_PREFIX = "aws:cdk:is-custom-resource-handler"
 
 
-def _is_custom_resource(resource: Resource) -> bool:
-    return resource.type.startswith("Custom::") or resource.type in (
+def _is_custom_type(resource_type: str) -> bool:
+    return resource_type.startswith("Custom::") or resource_type in (
         "AWS::CloudFormation::CustomResource",
     )
 
@@ -59,11 +59,13 @@ def is_deploy_time_handler(resource: Resource) -> bool:
         return True
     if _CDK_HANDLER_LOGICAL_ID.match(resource.logical_id):
         return True
-    for user in resource.template.referrers(resource.logical_id):
-        if _is_custom_resource(user) and ref_target(user.prop("ServiceToken")) == (
-            resource.logical_id
-        ):
-            return True
+    template = resource.template
+    for resource_type in template.by_type:  # asked of the custom resources' types only
+        if not _is_custom_type(resource_type):
+            continue
+        for user in template.referrers(resource.logical_id, resource_type):
+            if ref_target(user.prop("ServiceToken")) == resource.logical_id:
+                return True
     return False
 
 

@@ -341,11 +341,11 @@ def _cluster_default(resource: Resource) -> tuple[Any, str] | None:
     cluster = resource.template.get(resource.prop("Cluster"))
     if cluster is None or cluster.type != "AWS::ECS::Cluster":
         return None
-    for assoc in resource.template.referrers(cluster.logical_id):
-        if assoc.type == "AWS::ECS::ClusterCapacityProviderAssociations":
-            default = assoc.prop("DefaultCapacityProviderStrategy")
-            if default:
-                return default, f"the default strategy of {assoc.logical_id}"
+    associations = "AWS::ECS::ClusterCapacityProviderAssociations"
+    for assoc in resource.template.referrers(cluster.logical_id, associations):
+        default = assoc.prop("DefaultCapacityProviderStrategy")
+        if default:
+            return default, f"the default strategy of {assoc.logical_id}"
     default = cluster.prop("DefaultCapacityProviderStrategy")
     if default:
         return default, f"the default strategy of cluster {cluster.logical_id}"

@@ -88,3 +88,28 @@ def test_referrers_and_their_paths() -> None:
     paths = template.referrers_at("Bucket", "AWS::S3::BucketPolicy", "Properties/PolicyDocument")
     assert [r.logical_id for r in paths] == ["Policy"]
     assert template.referrers_at("Bucket", "AWS::S3::BucketPolicy", "Properties/Other") == []
+
+
+TYPES = ["AWS::S3::Bucket", "AWS::Logs::LogGroup", "Custom::Thing"]
+NAMES = ["A", "B", "Bucket1", "C", "D", "E"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(TYPES), TREES), min_size=1, max_size=6))
+def test_a_question_about_one_type_answers_as_the_whole_index(resources: list) -> None:
+    """Rules ask about one type (built on first use) or about all: the answers agree."""
+    body = {
+        "Resources": {
+            name: {"Type": rtype, "Properties": {"P": tree}}
+            for name, (rtype, tree) in zip(NAMES, resources, strict=False)
+        }
+    }
+    typed = Template(name="T", path="T.json", body=body)
+    whole = Template(name="T", path="T.json", body=body)
+    for target in ["A", "B", "Bucket1", "AWS::Region"]:
+        every = whole.referrers(target)
+        for rtype in TYPES:
+            assert typed.referrers(target, rtype) == [r for r in every if r.type == rtype]
+            assert typed.referrers_at(target, rtype, "Properties/P") == typed.referrers(
+                target, rtype
+            )
