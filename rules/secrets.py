@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from governance.intrinsics import Unresolved, as_bool, as_int, as_str, resolve
@@ -28,12 +29,25 @@ _NOT_SECRET_VALUE = re.compile(r"^(?:true|false|yes|no|on|off|none|null|\d+(?:\.
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 
 
+_SEPARATORS = re.compile(r"[^A-Z0-9]+")
+
+
 def _secret_name(name: str, policy: Policy) -> bool:
     """The name says "secret" (DB_PASSWORD, apiToken) and not "reference to a secret" (_ARN)."""
-    upper = re.sub(r"[^A-Z0-9]+", "_", _CAMEL.sub(r"\1_\2", name).upper())
-    if upper.endswith(tuple(s.upper() for s in policy.thresholds.secret_reference_suffixes)):
+    thresholds = policy.thresholds
+    return _names_a_secret(
+        name, tuple(thresholds.secret_reference_suffixes), tuple(thresholds.secret_name_markers)
+    )
+
+
+@lru_cache(maxsize=4096)  # every parameter and variable name of a run, under one policy or two
+def _names_a_secret(
+    name: str, reference_suffixes: tuple[str, ...], markers: tuple[str, ...]
+) -> bool:
+    upper = _SEPARATORS.sub("_", _CAMEL.sub(r"\1_\2", name).upper())
+    if upper.endswith(tuple(s.upper() for s in reference_suffixes)):
         return False
-    return any(marker.upper() in upper for marker in policy.thresholds.secret_name_markers)
+    return any(marker.upper() in upper for marker in markers)
 
 
 def _literal_secret(name: str, value: Any, template: Template, policy: Policy) -> str | None:
