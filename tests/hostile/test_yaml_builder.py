@@ -136,9 +136,10 @@ ALIAS_FORMS = {
     "after a quoted key's colon": lambda p: (
         "{" + ", ".join(f'"k{i}":*{p}' for i in range(10)) + "}"
     ),
+    "after a flow key's colon": lambda p: "[" + ", ".join([f"[0]:*{p}"] * 10) + "]",
     "after a line break": lambda p: "[0,\n" + ",\n".join([f"*{p}"] * 10) + "]",
     "after YAML's other line breaks": lambda p: (
-        "[0," + "".join(f"\u2028*{p}," for _ in range(10)) + "1]"
+        "[0," + "".join(f"{brk}*{p}," for brk in ["\x85", "\u2028", "\u2029"] * 4) + "1]"
     ),
 }
 
