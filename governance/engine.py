@@ -159,7 +159,7 @@ def evaluate(
                         finding.reason = ack.get("reason")
                     findings.append(finding)
     for resource_type, count in judged_types.items():
-        for r in by_type.get(resource_type, []) + wildcard:
+        for r in plans[resource_type]:
             evaluated[r.id] += count
     # Exception records in template metadata: attached to their findings; expired ones and
     # acknowledgements of non-waivable rules come back as findings of their own.

@@ -250,14 +250,19 @@ class Template:
         no resource type."""
         return _reference_index(self.resources.values())
 
+    @cached_property
+    def _typed_referrers(self) -> dict[str, ReferenceIndex]:
+        return {}
+
     def _referrers_from(self, resource_type: str) -> ReferenceIndex:
         """The references made by the resources of one type, built on the first question about
         that type: rules ask about a few types (stages and flow logs that write to a log group),
         and walking every property of every resource was a tenth of reading a template."""
-        typed = self.__dict__.setdefault("_typed_referrers", {})
-        index = typed.get(resource_type)
+        index = self._typed_referrers.get(resource_type)
         if index is None:
-            index = typed[resource_type] = _reference_index(self.of_type(resource_type))
+            index = self._typed_referrers[resource_type] = _reference_index(
+                self.of_type(resource_type)
+            )
         return index
 
     def of_type(self, resource_type: str) -> list[Resource]:

@@ -104,9 +104,17 @@ def require_true(resource: Resource, prop: str, message: str) -> Iterator[Issue]
         yield violation(message, where)
 
 
+def _memo_cache(template: Template) -> dict[Any, Any]:
+    """The template's store of what the rules computed about it (made on first use)."""
+    cache = template.__dict__.get(_MEMO_ATTR)
+    if cache is None:
+        cache = template.__dict__[_MEMO_ATTR] = {}
+    return cache
+
+
 def memo(template: Template, key: Any, build: Callable[[Template], T]) -> T:
     """``build(template)`` computed once per template and key."""
-    cache = template.__dict__.setdefault(_MEMO_ATTR, {})
+    cache = _memo_cache(template)
     if key not in cache:
         cache[key] = build(template)
     return cache[key]
@@ -116,9 +124,7 @@ def memo_for_policy(
     template: Template, key: str, policy: Policy, build: Callable[[Template, Policy], T]
 ) -> T:
     """Like :func:`memo`, for an index that depends on the policy (rebuilt for another policy)."""
-    cache = template.__dict__.get(_MEMO_ATTR)
-    if cache is None:
-        cache = template.__dict__[_MEMO_ATTR] = {}
+    cache = _memo_cache(template)
     entry = cache.get(key)
     if entry is None or entry[0] is not policy:
         entry = cache[key] = (policy, build(template, policy))
@@ -135,9 +141,7 @@ def per_run(
     with the policy and the run's list of templates they were given for, and asked again for
     another policy or another run."""
     template = resource.template
-    cache = template.__dict__.get(_MEMO_ATTR)
-    if cache is None:
-        cache = template.__dict__[_MEMO_ATTR] = {}
+    cache = _memo_cache(template)
     entry = cache.get(key)
     siblings = getattr(template, "siblings", None)
     if entry is None or entry[0] is not policy or entry[1] is not siblings:
@@ -196,12 +200,11 @@ def _run(template: Template) -> _Run | None:
     siblings = getattr(template, "siblings", None)
     if not isinstance(siblings, list) or len(siblings) < 2:
         return None
-    cache = template.__dict__.setdefault(_MEMO_ATTR, {})
-    run = cache.get("run")
+    run = _memo_cache(template).get("run")
     if run is None or run.siblings is not siblings:
         run = _Run(siblings)
         for tpl in siblings:  # one build serves every stack of the run
-            tpl.__dict__.setdefault(_MEMO_ATTR, {})["run"] = run
+            _memo_cache(tpl)["run"] = run
     return run
 
 
